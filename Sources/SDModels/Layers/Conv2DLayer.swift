@@ -1,0 +1,39 @@
+import SDTensor
+
+/// `torch.nn.Conv2d` (groups 1), weight `[out, in, k, k]`.
+public struct Conv2DLayer: Sendable {
+  public let weight: Tensor
+  public let bias: Tensor?
+  public let stride: Int
+  public let padding: Conv2DPadding
+
+  public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding) {
+    self.weight = weight
+    self.bias = bias
+    self.stride = stride
+    self.padding = padding
+  }
+
+  /// Loads `weight` `[out, in, kernel, kernel]` and `bias` `[out]`. A 1×1 convolution
+  /// stored as a linear weight `[out, in]` (SD2's linear `proj_in` in some exports) is accepted.
+  public init(
+    _ w: WeightScope, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
+    padding: Int? = nil, bias hasBias: Bool = true
+  ) throws {
+    let shape = [outChannels, inChannels, kernel, kernel]
+    if kernel == 1, w.shape(of: "weight") == [outChannels, inChannels] {
+      weight = try w.tensor("weight", shape: [outChannels, inChannels]).reshaped(shape)
+    } else {
+      weight = try w.tensor("weight", shape: shape)
+    }
+    bias = hasBias ? try w.tensor("bias", shape: [outChannels]) : nil
+    self.stride = stride
+    self.padding = .uniform(padding ?? kernel / 2)
+  }
+
+  public var outChannels: Int { weight.shape[0] }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)  // [N, in, H, W] → [N, out, H', W']
+  }
+}

@@ -1,0 +1,33 @@
+import SDTensor
+
+/// `torch.nn.Linear`: `y = x·Wᵀ + b`, weight `[out, in]`.
+public struct Linear: Sendable {
+  public let weight: Tensor
+  public let bias: Tensor?
+
+  public init(weight: Tensor, bias: Tensor?) {
+    self.weight = weight
+    self.bias = bias
+  }
+
+  /// Loads `weight` `[out, in]` and `bias` `[out]`. With `acceptingPointwiseConv`, a 1×1
+  /// convolution weight `[out, in, 1, 1]` is taken as the same linear map (SD1's conv `proj_in`).
+  public init(
+    _ w: WeightScope, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true,
+    acceptingPointwiseConv: Bool = false
+  ) throws {
+    if acceptingPointwiseConv, w.shape(of: "weight") == [outFeatures, inFeatures, 1, 1] {
+      weight = try w.tensor("weight", shape: [outFeatures, inFeatures, 1, 1]).reshaped([outFeatures, inFeatures])
+    } else {
+      weight = try w.tensor("weight", shape: [outFeatures, inFeatures])
+    }
+    bias = hasBias ? try w.tensor("bias", shape: [outFeatures]) : nil
+  }
+
+  public var inFeatures: Int { weight.shape[1] }
+  public var outFeatures: Int { weight.shape[0] }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    x.linear(weight: weight, bias: bias)  // [..., in] → [..., out]
+  }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import SDTensor
+
+/// A single-file SD 1.x/2.x checkpoint with CompVis/LDM key names (`model.diffusion_model.*`,
+/// `first_stage_model.*`, `cond_stage_model.*`). The architecture is detected from key names
+/// and shapes (never from the file name), and each component is offered as a `WeightStore`
+/// under diffusers names plus a synthesized diffusers `config.json`, so the models load exactly
+/// as from a diffusers folder.
+public struct SingleFileCheckpoint: Sendable {
+  public enum Family: String, Sendable {
+    /// CLIP ViT-L/14 text encoder (HF names under `cond_stage_model.transformer`).
+    case sd1
+    /// OpenCLIP ViT-H/14 text encoder (`cond_stage_model.model`), linear projections, 64-wide heads.
+    case sd2
+  }
+
+  public let file: SafeTensorsFile
+  public let family: Family
+  public let unetLayout: LDMKeyRules.UNetLayout
+  public let unetConfig: JSONConfig
+  public let vaeConfig: JSONConfig
+  public let textConfig: JSONConfig
+  /// The scheduler configuration stated in the metadata (`sdedit.configs` → `scheduler`), if any.
+  public let schedulerConfig: JSONConfig?
+  let vaeLevels: Int, vaeLayers: Int, textLayers: Int
+
+  static let unetPrefix = "model.diffusion_model."
+  static let vaePrefix = "first_stage_model."
+  static let sd1TextPrefix = "cond_stage_model.transformer."
+  static let sd2TextPrefix = "cond_stage_model.model."
+
+  public init(url: URL) throws {
+    try self.init(file: SafeTensorsFile(url: url))
+  }
+
+  /// Detects the architecture of an opened checkpoint (also one held in memory).
+  public init(file: SafeTensorsFile) throws {
+    self.file = file
+    let path = file.path
+    func fail(_ problem: String) -> ConfigError { ConfigError(source: path, problem: problem) }
+    // Shapes are read by index below: a tensor with fewer dimensions than a layer of its kind
+    // has is refused by name (a hostile or damaged file must not crash the loader).
+    func shape(_ key: String, rank: Int = 0) throws -> [Int]? {
+      guard let found = file.info(key)?.shape else { return nil }
+      let needed = max(rank, 1)
+      guard found.count >= needed else {
+        throw fail("tensor \(key) has shape \(found), expected \(needed) dimension\(needed == 1 ? "" : "s") or more")
+      }
+      return found
+    }
+
+    // UNet layout.
+    let u = Self.unetPrefix
+    guard let convIn = try shape(u + "input_blocks.0.0.weight", rank: 4), convIn.count == 4 else {
+      throw fail("not a Stable Diffusion checkpoint (no \(u)input_blocks.0.0.weight tensor)")
+    }
+    guard let firstDown = (2...64).first(where: { file.contains(u + "input_blocks.\($0).0.op.weight") }) else {
+      throw fail("cannot find the UNet's first downsampler (\(u)input_blocks.N.0.op.weight)")
+    }
+    let layers = firstDown - 1
+    var levels = 1
+    while file.contains(u + "input_blocks.\(levels * (layers + 1)).0.op.weight") { levels += 1 }
+    var channels: [Int] = [], attention = Set<Int>(), crossDim = 0, linearProjection = false
+    for i in 0..<levels {
+      let k = 1 + i * (layers + 1)
+      guard let out = try shape(u + "input_blocks.\(k).0.out_layers.3.weight") else {
+        throw fail("missing tensor \(u)input_blocks.\(k).0.out_layers.3.weight")
+      }
+      channels.append(out[0])
+      if let projIn = try shape(u + "input_blocks.\(k).1.proj_in.weight") {
+        attention.insert(i)
+        linearProjection = projIn.count == 2
+        crossDim = try shape(u + "input_blocks.\(k).1.transformer_blocks.0.attn2.to_k.weight", rank: 2)?[1] ?? crossDim
+      }
+    }
+    guard let convOut = try shape(u + "out.2.weight") else { throw fail("missing tensor \(u)out.2.weight") }
+    guard !file.contains(u + "label_emb.0.weight"), !file.contains(u + "label_emb.weight") else {
+      throw fail("class-conditioned UNets (the x4 upscaler) are only supported as diffusers folders")
+    }
+    unetLayout = .init(levels: levels, layersPerBlock: layers, attentionLevels: attention)
+
+    // Text encoder family.
+    if file.contains(Self.sd2TextPrefix + "token_embedding.weight") {
+      family = .sd2
+    } else if file.names.contains(where: { $0.hasPrefix(Self.sd1TextPrefix) }) {
+      family = .sd1
+    } else {
+      throw fail("no text encoder found (neither \(Self.sd1TextPrefix)* nor \(Self.sd2TextPrefix)* tensors)")
+    }
+    let isSD1 = family == .sd1
+    let heads = channels.map { isSD1 ? 8 : max(1, $0 / 64) }
+    let overrides = try Self.configOverrides(file)
+    schedulerConfig = overrides["scheduler"].map { JSONConfig(values: $0, source: "\(path) (scheduler)") }
+    unetConfig = JSONConfig(values: overrides["unet", default: [:]].merging([
+      "in_channels": convIn[1], "out_channels": convOut[0], "block_out_channels": channels,
+      "layers_per_block": layers, "attention_head_dim": heads, "cross_attention_dim": crossDim,
+      "use_linear_projection": linearProjection, "norm_num_groups": 32, "norm_eps": 1e-5,
+      "down_block_types": (0..<levels).map { attention.contains($0) ? "CrossAttnDownBlock2D" : "DownBlock2D" },
+      "up_block_types": (0..<levels).reversed().map { attention.contains($0) ? "CrossAttnUpBlock2D" : "UpBlock2D" },
+    ]) { given, _ in given }, source: "\(path) (UNet)")
+
+    // VAE.
+    let v = Self.vaePrefix
+    var vaeChannels: [Int] = []
+    while let s = try shape(v + "encoder.down.\(vaeChannels.count).block.0.conv1.weight") { vaeChannels.append(s[0]) }
+    guard !vaeChannels.isEmpty, let postQuant = try shape(v + "post_quant_conv.weight"),
+      let vaeIn = try shape(v + "encoder.conv_in.weight", rank: 2)
+    else { throw fail("no VAE found (\(v)encoder.down.0.block.0.conv1.weight, \(v)post_quant_conv.weight)") }
+    var vaeLayers = 0
+    while file.contains(v + "encoder.down.0.block.\(vaeLayers).conv1.weight") { vaeLayers += 1 }
+    vaeLevels = vaeChannels.count
+    self.vaeLayers = vaeLayers
+    vaeConfig = JSONConfig(values: overrides["vae", default: [:]].merging([
+      "in_channels": vaeIn[1], "out_channels": vaeIn[1], "latent_channels": postQuant[0],
+      "block_out_channels": vaeChannels, "layers_per_block": vaeLayers, "norm_num_groups": 32,
+      "scaling_factor": 0.18215,
+    ]) { given, _ in given }, source: "\(path) (VAE)")
+
+    // Text encoder.
+    switch family {
+    case .sd1:
+      let t = Self.sd1TextPrefix + (file.contains(Self.sd1TextPrefix + "text_model.embeddings.token_embedding.weight") ? "text_model." : "")
+      guard let token = try shape(t + "embeddings.token_embedding.weight", rank: 2),
+        let position = try shape(t + "embeddings.position_embedding.weight"),
+        let fc1 = try shape(t + "encoder.layers.0.mlp.fc1.weight")
+      else { throw fail("incomplete SD1 text encoder under \(t)") }
+      var n = 0
+      while file.contains(t + "encoder.layers.\(n).layer_norm1.weight") { n += 1 }
+      textLayers = n
+      textConfig = JSONConfig(values: overrides["text_encoder", default: [:]].merging([
+        "hidden_size": token[1], "vocab_size": token[0], "max_position_embeddings": position[0],
+        "num_hidden_layers": n, "num_attention_heads": max(1, token[1] / 64), "intermediate_size": fc1[0],
+        "hidden_act": "quick_gelu",
+      ]) { given, _ in given }, source: "\(path) (text encoder)")
+    case .sd2:
+      let t = Self.sd2TextPrefix
+      guard let token = try shape(t + "token_embedding.weight", rank: 2), let position = try shape(t + "positional_embedding"),
+        let fc = try shape(t + "transformer.resblocks.0.mlp.c_fc.weight")
+      else { throw fail("incomplete OpenCLIP text encoder under \(t)") }
+      var n = 0
+      while file.contains(t + "transformer.resblocks.\(n).ln_1.weight") { n += 1 }
+      guard n >= 2 else { throw fail("OpenCLIP text encoder has \(n) layers") }
+      // SD 2.x conditions on the penultimate layer: diffusers drops the last resblock.
+      textLayers = n - 1
+      textConfig = JSONConfig(values: overrides["text_encoder", default: [:]].merging([
+        "hidden_size": token[1], "vocab_size": token[0], "max_position_embeddings": position[0],
+        "num_hidden_layers": n - 1, "num_attention_heads": max(1, token[1] / 64), "intermediate_size": fc[0],
+        "hidden_act": "gelu",
+      ]) { given, _ in given }, source: "\(path) (text encoder)")
+    }
+  }
+
+  /// Sizes that tensor shapes cannot reveal (GroupNorm groups, head counts) follow SD's
+  /// released models. A checkpoint may state them instead in its safetensors metadata under
+  /// `sdedit.configs`: a JSON object whose `unet`, `vae`, `text_encoder` (and `scheduler`) objects hold diffusers
+  /// `config.json` keys that take precedence over the inferred ones (the project's tiny test
+  /// checkpoints do this; released SD files do not need it).
+  static func configOverrides(_ file: SafeTensorsFile) throws -> [String: [String: Any]] {
+    guard let text = file.metadata["sdedit.configs"] else { return [:] }
+    let config = try JSONConfig(data: Data(text.utf8), source: "\(file.path) (metadata sdedit.configs)")
+    var result: [String: [String: Any]] = [:]
+    for key in ["unet", "vae", "text_encoder", "scheduler"] {
+      if let object = try config.object(key) { result[key] = object.values }
+    }
+    return result
+  }
+
+  /// The UNet's weights under diffusers names.
+  public func unetWeights() throws -> WeightStore {
+    let rules = LDMKeyRules.unet(unetLayout)
+    let p = Self.unetPrefix
+    return try WeightStore(files: [file]) { key in key.hasPrefix(p) ? rules.rename(String(key.dropFirst(p.count))) : nil }
+  }
+
+  /// The VAE's weights under diffusers names.
+  public func vaeWeights() throws -> WeightStore {
+    let rules = LDMKeyRules.vae(levels: vaeLevels, layers: vaeLayers)
+    let p = Self.vaePrefix
+    return try WeightStore(files: [file]) { key in key.hasPrefix(p) ? rules.rename(String(key.dropFirst(p.count))) : nil }
+  }
+
+  /// The text encoder's weights under transformers names (`text_model.*`).
+  public func textEncoderWeights() throws -> WeightStore {
+    switch family {
+    case .sd1:
+      let p = Self.sd1TextPrefix
+      return try WeightStore(files: [file]) { key in
+        guard key.hasPrefix(p) else { return nil }
+        let rest = key.dropFirst(p.count)
+        if rest.hasSuffix("position_ids") { return nil }
+        return rest.hasPrefix("text_model.") ? String(rest) : "text_model." + rest
+      }
+    case .sd2:
+      let p = Self.sd2TextPrefix
+      let rules = LDMKeyRules.openCLIPText(layers: textLayers)
+      let store = try WeightStore(files: [file]) { key in
+        guard key.hasPrefix(p) else { return nil }
+        let rest = String(key.dropFirst(p.count))
+        if rest == "positional_embedding" { return "text_model.embeddings.position_embedding.weight" }
+        if rest.hasSuffix("attn.in_proj_weight") || rest.hasSuffix("attn.in_proj_bias") { return rest }
+        return rules.rename(rest)
+      }
+      splitFusedAttention(store)
+      return store
+    }
+  }
+
+  /// OpenCLIP stores q, k, v as one `in_proj` tensor `[3·width, …]`; register the three thirds.
+  func splitFusedAttention(_ store: WeightStore) {
+    for n in 0..<textLayers {
+      let layer = "text_model.encoder.layers.\(n).self_attn"
+      for (suffix, target) in [("in_proj_weight", "weight"), ("in_proj_bias", "bias")] {
+        let fused = "transformer.resblocks.\(n).attn.\(suffix)"
+        guard let shape = store.shape(of: fused), !shape.isEmpty, shape[0] % 3 == 0 else { continue }
+        let part = shape[0] / 3
+        for (i, name) in ["q_proj", "k_proj", "v_proj"].enumerated() {
+          // `unowned`: the closure lives in the store, so a strong capture would be a cycle that
+          // keeps the store and the mapped checkpoint alive forever (found by the fuzzer's LSan).
+          store.register("\(layer).\(name).\(target)", shape: [part] + shape.dropFirst(), consuming: [fused]) {
+            [unowned store] () throws(CheckpointError) -> Tensor in
+            try store.tensor(fused).slice(axis: 0, (i * part)..<((i + 1) * part))
+          }
+        }
+      }
+    }
+  }
+}

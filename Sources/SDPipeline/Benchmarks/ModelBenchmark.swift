@@ -1,0 +1,152 @@
+import Foundation
+import SDModels
+import SDTensor
+
+/// `sdedit bench`: a full-size SD 1.5 model (UNet 859.5M, CLIP ViT-L/14 text encoder 123.1M,
+/// VAE 83.7M parameters) with made-up weights built in memory, timed phase by phase next to a
+/// 2048³ `sgemm` in the same process. FLOPs are those of the matrix products actually executed
+/// (`FLOPCounter`), so the GFLOP/s figures need no model of the network.
+public enum ModelBenchmark {
+  public struct Settings: Sendable {
+    public var size = 512
+    public var steps = 2
+    public var modelPath: String?
+    public init() {}
+  }
+
+  public struct Report: Sendable {
+    public var sgemmGFLOPS = 0.0
+    public var loadSeconds = 0.0
+    public var textEncodeSeconds = 0.0, textEncodeGFLOP = 0.0
+    public var unetStepSeconds = 0.0, unetStepGFLOP = 0.0
+    public var vaeDecodeSeconds = 0.0, vaeDecodeGFLOP = 0.0
+    public var peakRSSBytes = 0
+    public var size = 0, steps = 0
+    public var precision = "fp32"
+    public var model = "sd1.5 random weights"
+  }
+
+  /// runwayml/stable-diffusion-v1-5 `unet/config.json`.
+  static let sd15UNet: [String: Any] = [
+    "in_channels": 4, "out_channels": 4, "block_out_channels": [320, 640, 1280, 1280], "layers_per_block": 2,
+    "attention_head_dim": 8, "cross_attention_dim": 768, "norm_num_groups": 32, "norm_eps": 1e-5,
+    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+  ]
+
+  /// runwayml/stable-diffusion-v1-5 `vae/config.json`.
+  static let sd15VAE: [String: Any] = [
+    "block_out_channels": [128, 256, 512, 512], "layers_per_block": 2, "latent_channels": 4, "norm_num_groups": 32,
+    "scaling_factor": 0.18215,
+  ]
+
+  /// Deterministic made-up weights, scaled like PyTorch's default initialisation so activations
+  /// stay finite: uniform in ±1/√fan_in; LayerNorm/GroupNorm scales near 1.
+  static func randomWeights(description: String) -> WeightStore {
+    WeightStore(synthesizing: { key, shape in
+      let count = shape.reduce(1, *)
+      let fanIn = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
+      let isScale = shape.count == 1 && key.hasSuffix(".weight")
+      let bound: Float = shape.count > 1 ? 1 / Float(fanIn).squareRoot() : 0.02
+      var seed = UInt64(truncatingIfNeeded: key.hashValue) | 1
+      return Tensor(shape: shape) { out in
+        let base = out.baseAddress!
+        let chunks = max(1, min(64, count / 65536))
+        let seeds = (0..<chunks).map { _ -> UInt64 in seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed }
+        Threading.parallelFor(chunks) { range in
+          for c in range {
+            var state = seeds[c]
+            for i in (count * c / chunks)..<(count * (c + 1) / chunks) {
+              state = state &* 6364136223846793005 &+ 1442695040888963407
+              let u = Float(state >> 40) / Float(1 << 24) * 2 - 1  // uniform in [−1, 1)
+              base[i] = isScale ? 1 + 0.02 * u : bound * u
+            }
+          }
+        }
+      }
+    }, description: description)
+  }
+
+  static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+  static func timed(_ body: () throws -> Void) rethrows -> (seconds: Double, gflop: Double) {
+    let flops = FLOPCounter.count, start = now()
+    try body()
+    return (now() - start, Double(FLOPCounter.count - flops) / 1e9)
+  }
+
+  public static func peakRSSBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+  }
+
+  public static func run(_ settings: Settings, log: (String) -> Void = { _ in }) throws -> Report {
+    var report = Report()
+    report.size = settings.size
+    report.steps = settings.steps
+
+    // Same-run sgemm rate: the yardstick for every ratio.
+    let n = 2048
+    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    var best = Double.infinity
+    for _ in 0..<3 {
+      let t = timed { GEMM.sgemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: &c, ldc: n) }
+      best = min(best, t.seconds)
+    }
+    report.sgemmGFLOPS = 2 * Double(n * n * n) / 1e9 / best
+    log(String(format: "sgemm 2048³: %.1f GFLOP/s", report.sgemmGFLOPS))
+
+    // The model: a real checkpoint, or SD 1.5 shapes with made-up weights.
+    let start = now()
+    let textEncoder: CLIPTextModel, unet: UNet, vae: AutoencoderKL
+    if let path = settings.modelPath {
+      let bundle = try ModelBundle.load(path)
+      (textEncoder, unet, vae) = (bundle.textEncoder, bundle.unet, bundle.vae)
+      report.model = bundle.name
+    } else {
+      textEncoder = try CLIPTextModel(WeightScope(randomWeights(description: "random CLIP")), config: .sd1)
+      unet = try UNet(
+        WeightScope(randomWeights(description: "random UNet")),
+        config: UNetConfig(JSONConfig(values: sd15UNet, source: "SD 1.5 UNet")))
+      vae = try AutoencoderKL(
+        WeightScope(randomWeights(description: "random VAE")),
+        config: VAEConfig(JSONConfig(values: sd15VAE, source: "SD 1.5 VAE")), loadEncoder: false)
+    }
+    report.loadSeconds = now() - start
+    log(String(format: "model ready in %.1f s", report.loadSeconds))
+
+    // Text: cond and uncond, 77 tokens each.
+    let ids = [[49406] + [Int](repeating: 320, count: 20) + [Int](repeating: 49407, count: 56),
+               [49406] + [Int](repeating: 49407, count: 76)]
+    var context = Tensor(zeros: [1])
+    let text = timed { context = textEncoder(ids).lastHiddenState }
+    (report.textEncodeSeconds, report.textEncodeGFLOP) = (text.seconds, text.gflop)
+    log(String(format: "text encoder (cond + uncond): %.2f s", text.seconds))
+
+    // UNet steps with CFG: batch 2 at size/8.
+    let f = vae.config.downFactor
+    var rng = TorchRandom(seed: 0)
+    var latents = rng.randn([1, unet.config.inChannels, settings.size / f, settings.size / f])
+    var stepTimes: [Double] = [], stepFLOP = 0.0
+    for step in 0..<settings.steps {
+      let t = timed {
+        let batch = Tensor.concat([latents, latents], axis: 0)
+        let out = unet(batch, timesteps: [Float(999 - step * 50)], context: context)
+        latents = Guidance.combine(out, scale: 7.5).slice(axis: 1, 0..<latents.dim(1)) * 0.1 + latents * 0.9
+      }
+      stepTimes.append(t.seconds)
+      stepFLOP = t.gflop
+      log(String(format: "UNet step %d: %.2f s, %.1f GFLOP", step + 1, t.seconds, t.gflop))
+    }
+    report.unetStepSeconds = stepTimes.sorted()[stepTimes.count / 2]
+    report.unetStepGFLOP = stepFLOP
+
+    let decode = timed { _ = vae.decode(scaledLatents: latents) }
+    (report.vaeDecodeSeconds, report.vaeDecodeGFLOP) = (decode.seconds, decode.gflop)
+    log(String(format: "VAE decode: %.2f s, %.1f GFLOP", decode.seconds, decode.gflop))
+    report.peakRSSBytes = peakRSSBytes()
+    return report
+  }
+}

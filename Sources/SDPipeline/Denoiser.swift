@@ -1,0 +1,28 @@
+import SDModels
+import SDTensor
+
+/// The UNet call a sampler's `denoise` closure makes: duplicates the latents for CFG, appends
+/// the conditioning channels some models take (the 9-channel inpainting mask and masked-image
+/// latents, the x4 upscaler's noised low-res image), runs the UNet and applies guidance.
+struct Denoiser {
+  let unet: UNet
+  /// `[2 or 1, S, D]` text states, uncond first when guiding.
+  let context: Tensor
+  let guidanceScale: Float
+  /// Channels concatenated after the latents, `[1, C, h, w]` (already batched for CFG if needed).
+  var extraChannels: Tensor?
+  var classLabels: [Int]?
+
+  var guides: Bool { context.dim(0) == 2 }
+
+  func callAsFunction(_ modelInput: Tensor, _ timestep: Float) -> Tensor {
+    var x = guides ? Tensor.concat([modelInput, modelInput], axis: 0) : modelInput  // [B, 4, h, w]
+    if let extraChannels {
+      let extra = guides && extraChannels.dim(0) == 1 ? Tensor.concat([extraChannels, extraChannels], axis: 0) : extraChannels
+      x = Tensor.concat([x, extra], axis: 1)  // [B, 4 + C, h, w]
+    }
+    let labels = classLabels.map { guides && $0.count == 1 ? $0 + $0 : $0 }
+    let prediction = unet(x, timesteps: [timestep], context: context, classLabels: labels)
+    return guides ? Guidance.combine(prediction, scale: guidanceScale) : prediction
+  }
+}

@@ -1,0 +1,33 @@
+import SDModels
+
+/// What one generation asks for: the settings shared by txt2img, img2img, inpaint and the
+/// diffusion upscalers. Defaults follow diffusers' pipelines except `stepCount` (20, as
+/// stable-diffusion.cpp and AUTOMATIC1111 default to, instead of diffusers' 50).
+public struct GenerationOptions: Sendable {
+  public var prompt: String
+  public var negativePrompt: String = ""
+  public var width: Int = 512
+  public var height: Int = 512
+  public var stepCount: Int = 20
+  /// Classifier-free guidance scale; guidance is applied when > 1 (diffusers' rule).
+  public var guidanceScale: Float = 7.5
+  /// nil: the model's own scheduler class (as diffusers does).
+  public var sampler: SamplerKind?
+  public var karras: Bool = false
+  public var seed: UInt64 = 0
+  /// diffusers' `clip_skip` (0 = the text encoder's last layer; A1111's "Clip skip 2" is 1).
+  public var clipSkip: Int = 0
+  /// Encode prompts over 75 tokens in 75-token chunks (AUTOMATIC1111) instead of truncating.
+  public var longPrompt: Bool = false
+  /// img2img / inpaint: how much of the schedule to run (1 = from pure noise).
+  public var strength: Float = 1
+
+  public init(prompt: String) {
+    self.prompt = prompt
+  }
+
+  public var usesGuidance: Bool { guidanceScale > 1 }
+
+  /// The largest width or height accepted (a 4096² image needs ~12 GB of activations in the VAE).
+  public static let maxSide = 4096
+}

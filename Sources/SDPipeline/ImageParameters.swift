@@ -1,0 +1,48 @@
+import SDModels
+
+/// The generation parameters as AUTOMATIC1111 writes them into a PNG `tEXt` chunk named
+/// `parameters` (`modules/processing.py::create_infotext`), which its readers and
+/// stable-diffusion.cpp parse:
+/// ```
+/// <prompt>
+/// Negative prompt: <negative>
+/// Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: v1-5
+/// ```
+public enum ImageParameters {
+  /// A1111's display names for sdedit's samplers.
+  public static func samplerName(_ kind: SamplerKind?, karras: Bool, defaultName: String) -> String {
+    let base: String
+    switch kind {
+    case .ddim?: base = "DDIM"
+    case .pndm?: base = "PLMS"
+    case .euler?: base = "Euler"
+    case .eulerAncestral?: base = "Euler a"
+    case .dpmpp2m?: base = "DPM++ 2M"
+    case .lms?: base = "LMS"
+    case nil: base = defaultName
+    }
+    return karras ? base + " Karras" : base
+  }
+
+  public static func text(
+    _ options: GenerationOptions, samplerName: String, model: String, extra: [(String, String)] = []
+  ) -> String {
+    var lines = [options.prompt]
+    if !options.negativePrompt.isEmpty { lines.append("Negative prompt: \(options.negativePrompt)") }
+    var fields: [(String, String)] = [
+      ("Steps", "\(options.stepCount)"), ("Sampler", samplerName),
+      ("CFG scale", format(options.guidanceScale)), ("Seed", "\(options.seed)"),
+      ("Size", "\(options.width)x\(options.height)"), ("Model", model),
+    ]
+    if options.clipSkip > 0 { fields.append(("Clip skip", "\(options.clipSkip + 1)")) }
+    if options.strength < 1 { fields.append(("Denoising strength", format(options.strength))) }
+    fields += extra
+    fields.append(("Version", "sdedit"))
+    lines.append(fields.map { "\($0.0): \($0.1)" }.joined(separator: ", "))
+    return lines.joined(separator: "\n")
+  }
+
+  static func format(_ x: Float) -> String {
+    x == x.rounded() ? String(Int(x)) : String(x)
+  }
+}

@@ -1,0 +1,58 @@
+import SDImage
+import SDModels
+import SDTensor
+
+/// diffusers `StableDiffusionUpscalePipeline.__call__` (REFERENCE B15), tiled:
+/// 1. the prompt and negative prompt through the text encoder (`encode_prompt`, `[uncond, cond]`);
+/// 2. the image in [−1, 1] (no resize: diffusers would resize to a multiple of 4 first), noised
+///    with the first draw of the generator by the low-res DDPM schedule at `noise_level`;
+/// 3. latents `randn(1, 4, h, w)·init_noise_sigma` at the input size (second draw);
+/// 4. per step: `unet(scale_model_input(latents) ⊕ noised image, t, text, class_labels =
+///    noise_level)`, classifier-free guidance, the sampler's update (ancestral samplers draw
+///    their noise from the same generator after that);
+/// 5. `vae.decode(latents / scaling_factor)` at ×4.
+struct X4Upscale {
+  let components: DiffusionUpscaler.Components
+
+  func run(_ image: RGBImage, options: UpscaleOptions, progress: ProgressHandler) throws -> DiffusionUpscaler.Output {
+    let g = options.generation
+    let c = components
+    let vaeFactor = c.vae.config.downFactor
+    guard c.unet.config.inChannels == c.vae.config.latentChannels + 3, c.unet.config.classEmbeddings != nil else {
+      throw GenerationError("this UNet (in_channels \(c.unet.config.inChannels)) is not an x4 upscaler's (latent + 3 image channels, noise-level class embedding)")
+    }
+    guard let lowRes = c.lowResSchedule else { throw GenerationError("the x4 upscaler needs its low_res_scheduler") }
+
+    let conditioning = TextConditioning(tokenizer: c.tokenizer, encoder: c.textEncoder)
+    let warnings = [g.prompt, g.negativePrompt].compactMap { conditioning.warning($0, longPrompt: g.longPrompt) }
+    guard progress(Progress(phase: .encoding, step: 0, stepCount: g.stepCount)) else { throw CancelledError() }
+    let context = conditioning.context(
+      prompt: g.prompt, negativePrompt: g.negativePrompt, guidance: g.usesGuidance, clipSkip: g.clipSkip,
+      longPrompt: g.longPrompt)  // [2 or 1, 77, D]
+
+    var sampler = try makeSampler(kind: g.sampler, config: c.schedulerConfig, stepCount: g.stepCount, karras: g.karras)
+    var rng = TorchRandom(seed: g.seed)
+    let (h, w) = (image.height, image.width)
+    let pixels = ImageTensor.tensor(from: image)  // [1, 3, H, W] in [−1, 1]
+    let noisedImage = lowRes.addNoise(pixels, noise: rng.randn([1, 3, h, w]), timestep: options.noiseLevel)
+    let latents0 = sampler.initialLatents(noise: rng.randn([1, c.vae.config.latentChannels, h, w]))
+
+    var unetTiling = DiffusionTiling(tile: options.tileSize, multiple: 1 << (c.unet.config.blockOutChannels.count - 1))
+    unetTiling.ramps = options.seamBlending
+    let model = TiledUNet(
+      unet: c.unet, context: context, tiling: unetTiling,
+      classLabels: [Int](repeating: options.noiseLevel, count: context.dim(0)))
+    let total = sampler.timesteps.count
+    let latents = try sampler.sample(latents0, rng: &rng, denoise: { input, t in
+      let raw = model(input, extra: noisedImage, timestep: t)  // [B, 4, h, w]
+      return context.dim(0) == 2 ? Guidance.combine(raw, scale: g.guidanceScale) : raw
+    }) { step, _ in
+      guard progress(Progress(phase: .sampling, step: step + 1, stepCount: total)) else { throw CancelledError() }
+    }
+
+    guard progress(Progress(phase: .decoding, step: total, stepCount: total)) else { throw CancelledError() }
+    let decoded = TiledVAE(vae: c.vae, tileSize: options.tileSize, ramps: options.seamBlending).decode(scaledLatents: latents)  // [1, 3, 4h, 4w]
+    precondition(decoded.dim(2) == h * vaeFactor && decoded.dim(3) == w * vaeFactor, "x4: decoded \(decoded.shape)")
+    return .init(image: ImageTensor.image(from: decoded), warnings: warnings, windowCount: unetTiling.count(height: h, width: w))
+  }
+}

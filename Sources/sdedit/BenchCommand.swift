@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import SDPipeline
+import SDTensor
+
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench", abstract: "Measure sdedit's speed on this machine (release builds only mean anything).")
+
+  @Flag(help: "Time the SD-shaped kernels (conv, linear, attention) against plain sgemm.")
+  var kernels = false
+
+  @Option(help: "Timed runs per case (the median is reported).")
+  var repeats = 5
+
+  @Option(help: "Time one Real-ESRGAN upscale with this ncnn .param (e.g. models/realesrgan/realesrgan-x4plus.param).")
+  var realesrgan: String?
+
+  @Flag(help: "Time a full-size x4 diffusion upscale (stable-diffusion-x4-upscaler shapes, made-up weights) of a --size input (default 128), --steps steps.")
+  var upscaleX4 = false
+
+  @Option(help: "Image size in pixels (default 512; --realesrgan: the input photo, default 256; --upscale-x4: the input, default 128).")
+  var size: Int?
+
+  @Option(help: "A real checkpoint to time instead of SD 1.5 shapes with made-up weights.")
+  var model: String?
+
+  @Option(help: "UNet steps to time (with classifier-free guidance, batch 2).")
+  var steps = 2
+
+  @Option(help: "fp32 (default, reproduces diffusers) or bf16.")
+  var precision = "fp32"
+
+  @Flag(help: "Print one JSON object on the last line of stdout.")
+  var json = false
+
+  @OptionGroup var threadOptions: ThreadOptions
+
+  func run() throws {
+    threadOptions.apply()
+    if let realesrgan { return try RealESRGANBench.run(paramPath: realesrgan, size: size ?? 256) }
+    if upscaleX4 { return try UpscaleBench.run(size: size ?? 128, steps: steps, json: json) }
+    guard kernels else { return try runModel() }
+    func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+    print(pad("case", 46) + "      GFLOP    seconds    GFLOP/s")
+    for row in KernelBenchmark.run(repeats: repeats) {
+      print(pad(row.name, 46) + String(format: " %10.2f %10.4f %10.1f", row.gflop, row.seconds, row.gflops))
+    }
+  }
+
+  func runModel() throws {
+    guard precision == "fp32" else { try notAvailableYet("--precision \(precision)") }
+    var settings = ModelBenchmark.Settings()
+    settings.size = size ?? 512
+    settings.steps = steps
+    settings.modelPath = model
+    guard settings.size % 64 == 0, settings.size >= 64, settings.size <= 2048 else {
+      throw ValidationError("--size must be a multiple of 64 between 64 and 2048.")
+    }
+    guard (1...50).contains(steps) else { throw ValidationError("--steps must be between 1 and 50.") }
+    let r = try ModelBenchmark.run(settings) { Console.note($0) }
+    func line(_ name: String, _ seconds: Double, _ gflop: Double) {
+      print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f s %9.1f GFLOP %8.1f GFLOP/s %6.1f %% of sgemm",
+        seconds, gflop, gflop / seconds, 100 * gflop / seconds / r.sgemmGFLOPS))
+    }
+    print("sdedit bench: \(r.model), \(r.size)×\(r.size), \(r.precision), \(Threading.threadCount) threads")
+    print(String(format: "sgemm 2048³                  %.1f GFLOP/s", r.sgemmGFLOPS))
+    line("text encode (cond+uncond)", r.textEncodeSeconds, r.textEncodeGFLOP)
+    line("UNet step (CFG, batch 2)", r.unetStepSeconds, r.unetStepGFLOP)
+    line("VAE decode", r.vaeDecodeSeconds, r.vaeDecodeGFLOP)
+    print(String(format: "peak RSS                     %.2f GiB", Double(r.peakRSSBytes) / 1073741824))
+    if json {
+      let object: [String: Any] = [
+        "model": r.model, "size": r.size, "steps": r.steps, "precision": r.precision, "threads": Threading.threadCount,
+        "sgemm_gflops": r.sgemmGFLOPS, "load_seconds": r.loadSeconds,
+        "text_encode_seconds": r.textEncodeSeconds, "text_encode_gflop": r.textEncodeGFLOP,
+        "unet_step_seconds": r.unetStepSeconds, "unet_step_gflop": r.unetStepGFLOP,
+        "vae_decode_seconds": r.vaeDecodeSeconds, "vae_decode_gflop": r.vaeDecodeGFLOP,
+        "peak_rss_bytes": r.peakRSSBytes,
+      ]
+      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import SDTensor
+
+@main
+struct SDEdit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sdedit",
+    abstract: "Stable Diffusion on the CPU: generate, repaint, upscale and rank images.",
+    subcommands: [
+      Txt2ImgCommand.self, Img2ImgCommand.self, InpaintCommand.self, UpscaleCommand.self, RankCommand.self,
+      TokenizeCommand.self, InfoCommand.self, BenchCommand.self,
+    ])
+
+  /// Exit codes (DESIGN.md): 0 success, 1 bad input or model, 2 usage error.
+  static func main() {
+    Signals.install()
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let error as CLIFailure {
+      FileHandle.standardError.write(Data("sdedit: \(error.message)\n".utf8))
+      Foundation.exit(1)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        exit(withError: error)
+      } else if code == .validationFailure || error is ValidationError || code.rawValue == 64 {
+        FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+        Foundation.exit(2)
+      } else if error is ExitCode || error is CleanExit {
+        exit(withError: error)
+      } else {
+        // A library error: one clear line.
+        FileHandle.standardError.write(Data("sdedit: \(error)\n".utf8))
+        Foundation.exit(1)
+      }
+    }
+  }
+}
+
+/// A failure to report as one line on stderr with exit code 1.
+struct CLIFailure: Error {
+  let message: String
+  init(_ message: String) { self.message = message }
+}
+
+/// Subcommands that are not built yet say so and exit 1 (never fake output).
+func notAvailableYet(_ name: String) throws -> Never {
+  throw CLIFailure("\(name) is not available yet in this build of sdedit")
+}
