@@ -74,5 +74,5 @@ fi
 corpus="$scratch/corpus/$target"
 artifacts="$scratch/artifacts/$target"
 mkdir -p "$corpus" "$artifacts"
-exec "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 \
+exec "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=512 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$corpus" "Fuzz/corpus/$target"

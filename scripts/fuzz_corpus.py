@@ -77,6 +77,12 @@ def image_seeds():
     png, jpeg, mask = folder("png"), folder("jpeg"), folder("mask")
     for path in sorted(images.glob("*.png")):
         shutil.copy(path, png / path.name)
+    # Regression seed (found by the png fuzzer): a tEXt chunk header declaring ~1 GB, which libpng
+    # allocated before reading; run with -malloc_limit_mb it fails if the cap is lost.
+    data = (images / "text_chunks.png").read_bytes()
+    ihdr_end = 8 + 8 + 13 + 4
+    write(png / "regression-1gb-text-chunk.png",
+          data[:ihdr_end] + struct.pack(">I", 0x3C000014) + b"tEXtComment\0" + b"x" * 64 + data[ihdr_end:])
     for path in sorted(images.glob("*.jpg")):
         shutil.copy(path, jpeg / path.name)
     for name in ["gray8.png", "gray1.png", "rgba8.png", "palette8_trns.png", "gray16.png", "gray.jpg", "baseline420.jpg",

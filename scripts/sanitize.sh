@@ -8,6 +8,7 @@
 # Release builds (-O keeps the numeric tests fast enough; the sanitizers instrument optimized code
 # as well) with -enable-testing, each in its own scratch folder (.build-asan, .build-tsan) so they
 # never mix with normal builds. Extra arguments go to `swift test`, e.g. `--filter SafeTensors`.
+# LeakSanitizer runs too, with the test harness's own leaks suppressed (scripts/lsan.supp).
 # The default ThreadSanitizer filter is the code that shares memory between threads: the tensor
 # kernels (Threading.parallelFor), the Real-ESRGAN and diffusion tilers, the weight store's lock and
 # the atomic file writer. OpenBLAS is not instrumented; its own threads are invisible to TSan.
@@ -21,7 +22,8 @@ tsan_filter='KernelTests|TorchRandomTests|RealESRGANKernelTests|RealESRGANTiling
 
 run_address() {
   echo "== AddressSanitizer (.build-asan)" >&2
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1} \
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
+    LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0} \
     swift test -c release -Xswiftc -enable-testing --sanitize=address --scratch-path .build-asan "$@"
 }
 

@@ -296,6 +296,18 @@ import Testing
     #expect(Self.lines(result.stderr).count == 1, "\(result.stderr)")
   }
 
+  /// Found by the png fuzzer: libpng allocated an ancillary chunk at its declared length before
+  /// reading it, so a 1 KB file declaring a ~1 GB tEXt chunk allocated 1 GB. The decoder's
+  /// allocator now refuses blocks over 16 MB; the file fails as truncated.
+  @Test func hugeTextChunkFailsWithoutAllocatingIt() throws {
+    let data = [UInt8](try Fixtures.data("images/text_chunks.png"))
+    let ihdrEnd = 8 + 8 + 13 + 4
+    var hostile = Array(data[..<ihdrEnd])
+    hostile += withUnsafeBytes(of: UInt32(0x3C00_0014).bigEndian) { Array($0) } + Array("tEXtComment\0".utf8)
+    hostile += [UInt8](repeating: 0x78, count: 64) + data[ihdrEnd...]
+    #expect(throws: ImageError.self) { _ = try ImageCodec.decode(Data(hostile), name: "hostile.png") }
+  }
+
   /// A safetensors header claiming a 2^40-element tensor, or a 1 GB header, is refused before
   /// anything of that size is allocated.
   @Test func absurdSafetensorsSizesAreRefused() throws {
