@@ -8,7 +8,8 @@
 # Release builds (-O keeps the numeric tests fast enough; the sanitizers instrument optimized code
 # as well) with -enable-testing, each in its own scratch folder (.build-asan, .build-tsan) so they
 # never mix with normal builds. Extra arguments go to `swift test`, e.g. `--filter SafeTensors`.
-# LeakSanitizer runs too, with the test harness's own leaks suppressed (scripts/lsan.supp).
+# LeakSanitizer runs too, with the test harness's own leaks suppressed (scripts/lsan.supp);
+# ThreadSanitizer reports every race of a run (exit code 66 if any), suppressions in scripts/tsan.supp.
 # The default ThreadSanitizer filter is the code that shares memory between threads: the tensor
 # kernels (Threading.parallelFor), the Real-ESRGAN and diffusion tilers, the weight store's lock and
 # the atomic file writer. OpenBLAS is not instrumented; its own threads are invisible to TSan.
@@ -31,7 +32,7 @@ run_thread() {
   echo "== ThreadSanitizer (.build-tsan)" >&2
   local args=("$@")
   if [[ ! " ${args[*]-} " =~ " --filter " ]]; then args+=(--filter "$tsan_filter"); fi
-  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp} \
     swift test -c release -Xswiftc -enable-testing --sanitize=thread --scratch-path .build-tsan "${args[@]}"
 }
 

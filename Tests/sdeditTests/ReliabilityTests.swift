@@ -153,8 +153,8 @@ import Testing
     #expect(message.contains("conv_out.weight") && message.contains("expected \(original)"), "\(message)")
   }
 
-  /// Found by the singlefile fuzzer: a tensor with fewer dimensions than its layer has (here a
-  /// scalar) used to crash the architecture detection with an index out of range.
+  /// Found while writing the singlefile fuzzer: a tensor with fewer dimensions than its layer has
+  /// (here a scalar) crashed the architecture detection with an index out of range.
   @Test(arguments: [
     "model.diffusion_model.out.2.weight", "model.diffusion_model.input_blocks.1.0.out_layers.3.weight",
     "first_stage_model.post_quant_conv.weight", "first_stage_model.encoder.conv_in.weight",
@@ -207,23 +207,25 @@ import Testing
     #expect(weakFile == nil)
   }
 
-  /// Found by the config fuzzer: `norm_num_groups: 0` divided by zero in the VAE config check.
+  /// Found while triaging the config fuzzer's UNet crash (below): `norm_num_groups: 0` divided by
+  /// zero in the VAE config check too.
   @Test func vaeConfigWithZeroGroupsIsRefused() {
     let config = JSONConfig(values: ["block_out_channels": [32, 64], "norm_num_groups": 0], source: "vae/config.json")
     #expect(throws: ConfigError.self) { _ = try VAEConfig(config) }
   }
 
-  /// Found by the config fuzzer: zero GroupNorm groups or attention heads divide by zero in
-  /// `UNetConfig` (Sources/SDModels/UNet/UNetConfig.swift, final loop). Enable once it checks
-  /// `normGroups > 0` and `attentionHeads[i] > 0` before the `%`.
+  /// Found by the config fuzzer (zero groups or heads: division by zero in `UNetConfig`) and by
+  /// hand after it (negative layer counts trapped on `0..<n` when the model was built).
   @Test(
-    .disabled("UNetConfig divides by zero: needs a guard in Sources/SDModels/UNet/UNetConfig.swift"),
-    arguments: ["norm_num_groups", "num_attention_heads", "attention_head_dim"])
-  func unetConfigWithZeroGroupsOrHeadsIsRefused(key: String) {
+    arguments: [
+      ("norm_num_groups", "0"), ("num_attention_heads", "[8, 0]"), ("attention_head_dim", "[8, 0]"),
+      ("attention_head_dim", "-2"), ("layers_per_block", "-1"), ("transformer_layers_per_block", "-1"),
+    ])
+  func unetConfigWithNonPositiveSizesIsRefused(key: String, json: String) throws {
     var all: [String: Any] = ["block_out_channels": [32, 64], "norm_num_groups": 16]
     all["down_block_types"] = ["CrossAttnDownBlock2D", "DownBlock2D"]
     all["up_block_types"] = ["UpBlock2D", "CrossAttnUpBlock2D"]
-    all[key] = key == "norm_num_groups" ? 0 : [8, 0]
+    all[key] = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
     #expect(throws: ConfigError.self) { _ = try UNetConfig(JSONConfig(values: all, source: "unet/config.json")) }
   }
 

@@ -140,6 +140,17 @@ public struct UNetConfig: Sendable, Equatable {
     guard shift == "default" || (isKDiffusion && shift == "scale_shift") else {
       throw fail("resnet_time_scale_shift = \(shift) is not supported by sdedit's UNet")
     }
+    // Sizes that become loop bounds or divisors: a zero or negative one would trap when the model is built.
+    let sizes: [(String, [Int])] = [
+      ("block_out_channels", blockOutChannels), ("layers_per_block", layersPerBlock),
+      ("transformer_layers_per_block", transformerLayersPerBlock), ("num_attention_heads", attentionHeads),
+      ("attention_head_dim", attentionHeadDim), ("cross_attention_dim", crossAttentionDim),
+      ("norm_num_groups", hasOutputNorm ? [normGroups] : [1]), ("conv_in_kernel", [convInKernel]),
+      ("conv_out_kernel", [convOutKernel]),
+    ]
+    for (key, values) in sizes {
+      if let bad = values.first(where: { $0 <= 0 }) { throw fail("\(key) = \(bad) must be positive") }
+    }
     guard isKDiffusion || activation == .silu else { throw fail("act_fn must be silu for these blocks") }
     guard isKDiffusion || hasOutputNorm else { throw fail("norm_num_groups = null needs K-diffusion blocks") }
 
