@@ -5,6 +5,8 @@
 #   scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags…]    run TARGET (default 600 s)
 #   scripts/fuzz.sh TARGET 0 CRASH_FILE                      replay one input (a crash reproducer)
 #   scripts/fuzz.sh list                                     list the targets
+#   scripts/fuzz.sh all [SECONDS]                            run every target in turn, then print a
+#                                                            table of executions/s and coverage
 #
 # Targets: safetensors png jpeg mask tokenizer config singlefile ncnn.
 #
@@ -27,6 +29,29 @@ usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 target=$1
 if [[ $target == list ]]; then printf '%s\n' "${!FOLDER[@]}" | sort; exit 0; fi
+if [[ $target == all ]]; then
+  seconds=${2:-600}
+  logs=${FUZZ_SCRATCH:-.build-fuzz}/logs
+  mkdir -p "$logs"
+  status=0
+  for t in $(printf '%s\n' "${!FOLDER[@]}" | sort); do
+    echo "== $t ($seconds s)" >&2
+    "$0" "$t" "$seconds" >"$logs/$t.log" 2>&1 || { status=1; echo "fuzz.sh: $t failed, see $logs/$t.log" >&2; }
+  done
+  # libFuzzer's last status line holds cov (edges) and ft (features); -print_final_stats the rest.
+  printf '%-12s %10s %8s %8s %8s %8s\n' target execs exec/s cov ft corpus
+  for t in $(printf '%s\n' "${!FOLDER[@]}" | sort); do
+    log="$logs/$t.log"
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    printf '%-12s %10s %8s %8s %8s %8s\n' "$t" \
+      "$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")" \
+      "$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")" \
+      "$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")" \
+      "$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")" \
+      "$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")"
+  done
+  exit $status
+fi
 folder=${FOLDER[$target]:-}
 [[ -n $folder ]] || { echo "fuzz.sh: unknown target '$target' (try: scripts/fuzz.sh list)" >&2; exit 2; }
 seconds=${2:-600}
@@ -74,5 +99,7 @@ fi
 corpus="$scratch/corpus/$target"
 artifacts="$scratch/artifacts/$target"
 mkdir -p "$corpus" "$artifacts"
-exec "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=512 \
+# -malloc_limit_mb: the largest image the decoders accept (2^26 pixels) is 805 MB as a 3-channel
+# float tensor, a legitimate allocation; anything above 1 GB is a bug.
+exec "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=1024 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$corpus" "Fuzz/corpus/$target"

@@ -12,10 +12,13 @@ public final class ModelBundle: @unchecked Sendable {
     public var needsEncoder = false
     /// Overrides the scheduler's `prediction_type` ("epsilon", "v_prediction").
     public var predictionType: String?
+    /// The arithmetic the model's layers are built for (bf16 packs the weights at load).
+    public var precision: Precision
 
-    public init(needsEncoder: Bool = false, predictionType: String? = nil) {
+    public init(needsEncoder: Bool = false, predictionType: String? = nil, precision: Precision = .current) {
       self.needsEncoder = needsEncoder
       self.predictionType = predictionType
+      self.precision = precision
     }
   }
 
@@ -71,14 +74,17 @@ public final class ModelBundle: @unchecked Sendable {
     tokenizer = try CLIPTokenizer(folder: component("tokenizer"))
     let textConfig = try CLIPTextConfig(JSONConfig(url: component("text_encoder/config.json")))
     let textStore = try ComponentFiles.weights(in: component("text_encoder"))
+    textStore.precision = options.precision
     textEncoder = try CLIPTextModel(WeightScope(textStore), config: textConfig)
 
     let unetConfig = try UNetConfig(JSONConfig(url: component("unet/config.json")))
     let unetStore = try ComponentFiles.weights(in: component("unet"))
+    unetStore.precision = options.precision
     unet = try UNet(WeightScope(unetStore), config: unetConfig)
 
     let vaeConfig = try VAEConfig(JSONConfig(url: component("vae/config.json")))
     let vaeStore = try ComponentFiles.weights(in: component("vae"))
+    vaeStore.precision = options.precision
     vae = try AutoencoderKL(WeightScope(vaeStore), config: vaeConfig, loadEncoder: options.needsEncoder)
 
     schedulerConfig = try Self.overriding(
@@ -96,12 +102,15 @@ public final class ModelBundle: @unchecked Sendable {
     tokenizer = try CLIPTokenizer.bundled(padToken: checkpoint.family == .sd1 ? "<|endoftext|>" : "!")
     let textConfig = try CLIPTextConfig(checkpoint.textConfig)
     let textStore = try checkpoint.textEncoderWeights()
+    textStore.precision = options.precision
     textEncoder = try CLIPTextModel(WeightScope(textStore), config: textConfig)
     let unetConfig = try UNetConfig(checkpoint.unetConfig)
     let unetStore = try checkpoint.unetWeights()
+    unetStore.precision = options.precision
     unet = try UNet(WeightScope(unetStore), config: unetConfig)
     let vaeConfig = try VAEConfig(checkpoint.vaeConfig)
     let vaeStore = try checkpoint.vaeWeights()
+    vaeStore.precision = options.precision
     vae = try AutoencoderKL(WeightScope(vaeStore), config: vaeConfig, loadEncoder: options.needsEncoder)
     schedulerConfig = Self.overriding(
       checkpoint.schedulerConfig ?? Self.stableDiffusionScheduler(source: url.path), prediction: options.predictionType)

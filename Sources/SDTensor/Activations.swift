@@ -26,10 +26,12 @@ public enum Activation: Sendable {
 extension Tensor {
   /// Applies `activation` to every element in place.
   public mutating func apply(_ activation: Activation) {
-    withUnsafeMutableBufferPointer { x in
-      let base = x.baseAddress!
-      Threading.parallelFor(x.count, grain: 16384) { range in
-        for i in range { base[i] = activation(base[i]) }
+    Profiler.measure("activation") {
+      withUnsafeMutableBufferPointer { x in
+        let base = x.baseAddress!
+        Threading.parallelFor(x.count, grain: 16384) { range in
+          for i in range { base[i] = activation(base[i]) }
+        }
       }
     }
   }

@@ -31,7 +31,12 @@ extension Tensor {
   }
 
   public func conv2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding) -> Tensor {
-    precondition(rank == 4 && weight.rank == 4, "conv2d: input \(shape), weight \(weight.shape)")
+    conv2d(weight: MatrixWeight(weight, role: .convolution, precision: .fp32), bias: bias, stride: stride, padding: padding)
+  }
+
+  /// The same with a weight held for the current precision (packed bf16 or fp32).
+  public func conv2d(weight: MatrixWeight, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding) -> Tensor {
+    precondition(rank == 4 && weight.shape.count == 4, "conv2d: input \(shape), weight \(weight.shape)")
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
     let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
     precondition(weight.shape[1] == c, "conv2d: weight \(weight.shape) expects \(weight.shape[1]) channels, input has \(c)")
@@ -40,16 +45,23 @@ extension Tensor {
     precondition(outH > 0 && outW > 0, "conv2d: output would be empty for input \(shape)")
     let k = c * kh * kw
     let outPlane = outH * outW
-    var y = Tensor(shape: [n, o, outH, outW]) { out in
+    var y = Profiler.measure("conv2d") { Tensor(shape: [n, o, outH, outW]) { out in
       withUnsafeBufferPointer { xBuf in
-        weight.withUnsafeBufferPointer { wBuf in
-          let x = xBuf.baseAddress!, wt = wBuf.baseAddress!, yb = out.baseAddress!
+        weight.withFloats { wt in
+          let x = xBuf.baseAddress!, yb = out.baseAddress!
+          // y[o × columns] = W[o × k] · b[k × columns]: OpenBLAS for fp32, BF16GEMM for a packed W.
+          func multiply(_ b: UnsafePointer<Float>, columns: Int, ldb: Int, into dst: UnsafeMutablePointer<Float>) {
+            if let packed = weight.packed {
+              BF16GEMM.multiply(
+                m: o, n: columns, k: k, a: .packed(packed), b: .floats(b, leadingDimension: ldb), c: dst, ldc: outPlane)
+            } else {
+              GEMM.sgemm(m: o, n: columns, k: k, a: wt!, lda: k, b: b, ldb: ldb, c: dst, ldc: outPlane)
+            }
+          }
           let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0)
           if pointwise {
             for b in 0..<n {
-              GEMM.sgemm(
-                m: o, n: h * w, k: c, a: wt, lda: c, b: x + b * c * h * w, ldb: h * w,
-                c: yb + b * o * outPlane, ldc: outPlane)
+              multiply(x + b * c * h * w, columns: h * w, ldb: h * w, into: yb + b * o * outPlane)
             }
             return
           }
@@ -83,15 +95,13 @@ extension Tensor {
                   }
                 }
               }
-              GEMM.sgemm(
-                m: o, n: width, k: k, a: wt, lda: k, b: columns, ldb: width,
-                c: yb + b * o * outPlane + row0 * outW, ldc: outPlane)
+              multiply(columns, columns: width, ldb: width, into: yb + b * o * outPlane + row0 * outW)
               row0 += rows
             }
           }
         }
       }
-    }
+    } }
     if let bias { y.addChannelBias(bias) }
     return y
   }

@@ -18,9 +18,28 @@ public enum GEMM {
       for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
       return
     }
-    cblas_sgemm(
-      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    BLASThreads.shared {
+      cblas_sgemm(
+        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+  }
+
+  /// Runs `body` with OpenBLAS single-threaded, for callers that split independent GEMMs
+  /// over `Threading.parallelFor` themselves (attention's heads): each worker's GEMM, made
+  /// through the `SingleThreadedBLAS` handed to `body`, then runs inline on that worker instead
+  /// of queueing for OpenBLAS's own thread pool.
+  ///
+  /// OpenBLAS's thread count is process-wide, so the section is exclusive: other threads'
+  /// `sgemm` calls (a second pipeline in the same process, concurrent tests) wait until it
+  /// ends rather than run with the count changed under them — which would make their results
+  /// depend on timing, as OpenBLAS's edge kernels round differently for different splits.
+  public static func withSingleThreadedBLAS<R>(_ body: (SingleThreadedBLAS) throws -> R) rethrows -> R {
+    try BLASThreads.exclusive {
+      openblas_set_num_threads(1)
+      defer { openblas_set_num_threads(Int32(Threading.threadCount)) }
+      return try body(SingleThreadedBLAS())
+    }
   }
 
   /// `y += alpha · x`.
@@ -91,5 +110,47 @@ public enum FLOPCounter {
     lock.lock()
     defer { lock.unlock() }
     return total
+  }
+}
+
+/// The GEMM available inside `GEMM.withSingleThreadedBLAS` (which holds the BLAS lock
+/// exclusively, so these calls must not take it again).
+public struct SingleThreadedBLAS: Sendable {
+  fileprivate init() {}
+
+  /// `GEMM.sgemm` without the lock, on the calling thread.
+  public func sgemm(
+    transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    guard m > 0, n > 0, k > 0 else { return }
+    FLOPCounter.add(2 * m * n * k)
+    cblas_sgemm(
+      CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+  }
+}
+
+/// The process-wide lock around OpenBLAS's thread count: ordinary GEMMs hold it shared,
+/// `GEMM.withSingleThreadedBLAS` exclusively.
+@usableFromInline
+enum BLASThreads {
+  nonisolated(unsafe) static let lock: UnsafeMutablePointer<pthread_rwlock_t> = {
+    let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    pthread_rwlock_init(lock, nil)
+    return lock
+  }()
+
+  @usableFromInline
+  static func shared<R>(_ body: () throws -> R) rethrows -> R {
+    pthread_rwlock_rdlock(lock)
+    defer { pthread_rwlock_unlock(lock) }
+    return try body()
+  }
+
+  static func exclusive<R>(_ body: () throws -> R) rethrows -> R {
+    pthread_rwlock_wrlock(lock)
+    defer { pthread_rwlock_unlock(lock) }
+    return try body()
   }
 }

@@ -2,18 +2,31 @@
 /// weight layout `[out, in]`.
 extension Tensor {
   public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
+    linear(weight: MatrixWeight(weight, role: .linear, precision: .fp32), bias: bias)
+  }
+
+  /// The same with a weight held for the current precision (packed bf16 or fp32).
+  public func linear(weight: MatrixWeight, bias: Tensor?) -> Tensor {
     let inFeatures = dim(-1)
-    precondition(weight.rank == 2 && weight.shape[1] == inFeatures, "linear: weight \(weight.shape) for input \(shape)")
+    precondition(weight.shape.count == 2 && weight.shape[1] == inFeatures, "linear: weight \(weight.shape) for input \(shape)")
     let outFeatures = weight.shape[0]
-    let rows = count / max(inFeatures, 1)
+    let rows = count / Swift.max(inFeatures, 1)
     var outShape = shape
     outShape[rank - 1] = outFeatures
-    var y = Tensor(shape: outShape) { out in
-      withUnsafeBufferPointer { x in
-        weight.withUnsafeBufferPointer { w in
-          GEMM.sgemm(
-            transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.baseAddress!, lda: inFeatures,
-            b: w.baseAddress!, ldb: inFeatures, c: out.baseAddress!, ldc: outFeatures)
+    var y = Profiler.measure("linear") {
+      Tensor(shape: outShape) { out in
+        withUnsafeBufferPointer { x in
+          if let packed = weight.packed {
+            BF16GEMM.multiply(
+              m: rows, n: outFeatures, k: inFeatures, a: .floats(x.baseAddress!, leadingDimension: inFeatures),
+              b: .packed(packed), c: out.baseAddress!, ldc: outFeatures)
+            return
+          }
+          weight.float!.withUnsafeBufferPointer { w in
+            GEMM.sgemm(
+              transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.baseAddress!, lda: inFeatures,
+              b: w.baseAddress!, ldb: inFeatures, c: out.baseAddress!, ldc: outFeatures)
+          }
         }
       }
     }

@@ -1,7 +1,9 @@
+import CKernels
 import Foundation
 
 /// GroupNorm and LayerNorm, as `torch.nn.GroupNorm` / `torch.nn.LayerNorm` compute them
-/// (biased variance, eps inside the square root). Statistics accumulate in Double.
+/// (biased variance, eps inside the square root). Statistics: `ck_mean_variance`
+/// (Sources/CKernels/Normalization.c), float vector sums per block totalled in double.
 extension Tensor {
   /// GroupNorm over an NCHW (or [N, C, L]) tensor, with per-channel affine `weight`/`bias`,
   /// optionally followed by a fused activation (GroupNorm → SiLU is the ResBlock pattern).
@@ -13,56 +15,49 @@ extension Tensor {
     let plane = shape[2...].reduce(1, *)
     let perGroup = channels / groups
     let groupSize = perGroup * plane
-    return Tensor(shape: shape) { out in
+    return Profiler.measure("groupNorm") { Tensor(shape: shape) { out in
       withUnsafeBufferPointer { src in
         let gamma = weight?.data, beta = bias?.data
         let outBase = out.baseAddress!, srcBase = src.baseAddress!
         Threading.parallelFor(n * groups) { range in
           for ng in range {
             let start = ng * groupSize
-            let x = srcBase + start
-            var sum = 0.0
-            for i in 0..<groupSize { sum += Double(x[i]) }
-            let mean = sum / Double(groupSize)
-            var sq = 0.0
-            for i in 0..<groupSize { let d = Double(x[i]) - mean; sq += d * d }
-            let invStd = Float(1 / (sq / Double(groupSize) + Double(eps)).squareRoot())
+            var mean = 0.0, variance = 0.0
+            ck_mean_variance(srcBase + start, groupSize, &mean, &variance)
+            let invStd = Float(1 / (variance + Double(eps)).squareRoot())
             let meanF = Float(mean)
             let g = ng % groups
             for c in 0..<perGroup {
               let channel = g * perGroup + c
               let scale = invStd * (gamma?[channel] ?? 1)
               let shift = (beta?[channel] ?? 0) - meanF * scale
-              let xi = x + c * plane, yo = outBase + start + c * plane
-              if let activation {
-                for i in 0..<plane { yo[i] = activation(xi[i] * scale + shift) }
-              } else {
-                for i in 0..<plane { yo[i] = xi[i] * scale + shift }
+              let xi = srcBase + start + c * plane, yo = outBase + start + c * plane
+              switch activation {
+              case nil: ck_scale_shift_activation(xi, yo, plane, scale, shift, 0)
+              case .silu: ck_scale_shift_activation(xi, yo, plane, scale, shift, 1)
+              case let activation?: for i in 0..<plane { yo[i] = activation(xi[i] * scale + shift) }
               }
             }
           }
         }
       }
-    }
+    } }
   }
 
   /// LayerNorm over the last dimension.
   public func layerNorm(weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
     let features = dim(-1)
     let rows = count / max(features, 1)
-    return Tensor(shape: shape) { out in
+    return Profiler.measure("layerNorm") { Tensor(shape: shape) { out in
       withUnsafeBufferPointer { src in
         let gamma = weight?.data, beta = bias?.data
         let outBase = out.baseAddress!, srcBase = src.baseAddress!
         Threading.parallelFor(rows, grain: 16) { range in
           for r in range {
             let x = srcBase + r * features, y = outBase + r * features
-            var sum = 0.0
-            for i in 0..<features { sum += Double(x[i]) }
-            let mean = sum / Double(features)
-            var sq = 0.0
-            for i in 0..<features { let d = Double(x[i]) - mean; sq += d * d }
-            let invStd = Float(1 / (sq / Double(features) + Double(eps)).squareRoot())
+            var mean = 0.0, variance = 0.0
+            ck_mean_variance(x, features, &mean, &variance)
+            let invStd = Float(1 / (variance + Double(eps)).squareRoot())
             let meanF = Float(mean)
             for i in 0..<features {
               y[i] = (x[i] - meanF) * invStd * (gamma?[i] ?? 1) + (beta?[i] ?? 0)
@@ -70,6 +65,6 @@ extension Tensor {
           }
         }
       }
-    }
+    } }
   }
 }

@@ -1,24 +1,16 @@
+import CKernels
 import Foundation
 
-/// Numerically stable softmax over the last dimension.
+/// Numerically stable softmax over the last dimension (the exp is vectorised in C,
+/// `Sources/CKernels/Softmax.c`).
 enum SoftmaxKernel {
   /// Softmax of each of `rows` rows of `length` scalars, in place. The scores may be
   /// pre-multiplied by `scale` (attention's 1/√d), folded in here to save a pass.
   @inlinable
   static func rows(_ base: UnsafeMutablePointer<Float>, rows: Int, length: Int, scale: Float = 1) {
-    Threading.parallelFor(rows, grain: 4) { range in
-      for r in range {
-        let x = base + r * length
-        var maximum = -Float.infinity
-        for i in 0..<length { maximum = max(maximum, x[i]) }
-        var sum: Float = 0
-        for i in 0..<length {
-          let e = expf((x[i] - maximum) * scale)
-          x[i] = e
-          sum += e
-        }
-        let inv = 1 / sum
-        for i in 0..<length { x[i] *= inv }
+    Profiler.measure("softmax") {
+      Threading.parallelFor(rows, grain: 4) { range in
+        ck_softmax_rows(base + range.lowerBound * length, range.count, length, length, scale)
       }
     }
   }

@@ -4,23 +4,23 @@ extension Tensor {
   @inlinable
   func zipped(_ other: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
     precondition(shape == other.shape, "element-wise op: shapes \(shape) and \(other.shape) differ")
-    return Tensor(shape: shape) { out in
+    return Profiler.measure("elementwise") { Tensor(shape: shape) { out in
       withUnsafeBufferPointer { a in
         other.withUnsafeBufferPointer { b in
           for i in 0..<out.count { out[i] = op(a[i], b[i]) }
         }
       }
-    }
+    } }
   }
 
   /// Applies `op` to every element.
   @inlinable
   public func map(_ op: (Float) -> Float) -> Tensor {
-    Tensor(shape: shape) { out in
+    Profiler.measure("elementwise") { Tensor(shape: shape) { out in
       withUnsafeBufferPointer { a in
         for i in 0..<out.count { out[i] = op(a[i]) }
       }
-    }
+    } }
   }
 
   public static func + (a: Tensor, b: Tensor) -> Tensor { a.zipped(b, +) }
@@ -33,9 +33,11 @@ extension Tensor {
 
   public static func += (a: inout Tensor, b: Tensor) {
     precondition(a.shape == b.shape, "+=: shapes \(a.shape) and \(b.shape) differ")
-    a.withUnsafeMutableBufferPointer { x in
-      b.withUnsafeBufferPointer { y in
-        for i in 0..<x.count { x[i] += y[i] }
+    Profiler.measure("elementwise") {
+      a.withUnsafeMutableBufferPointer { x in
+        b.withUnsafeBufferPointer { y in
+          for i in 0..<x.count { x[i] += y[i] }
+        }
       }
     }
   }

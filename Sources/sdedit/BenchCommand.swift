@@ -28,16 +28,16 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "UNet steps to time (with classifier-free guidance, batch 2).")
   var steps = 2
 
-  @Option(help: "fp32 (default, reproduces diffusers) or bf16.")
-  var precision = "fp32"
-
   @Flag(help: "Print one JSON object on the last line of stdout.")
   var json = false
 
-  @OptionGroup var threadOptions: ThreadOptions
+  @Flag(help: "Also print the time per kind of operation (conv, attention, GroupNorm, …) for each phase.")
+  var profile = false
+
+  @OptionGroup var computeOptions: ComputeOptions
 
   func run() throws {
-    threadOptions.apply()
+    computeOptions.apply()
     if let realesrgan { return try RealESRGANBench.run(paramPath: realesrgan, size: size ?? 256) }
     if upscaleX4 { return try UpscaleBench.run(size: size ?? 128, steps: steps, json: json) }
     guard kernels else { return try runModel() }
@@ -49,11 +49,11 @@ struct BenchCommand: ParsableCommand {
   }
 
   func runModel() throws {
-    guard precision == "fp32" else { try notAvailableYet("--precision \(precision)") }
     var settings = ModelBenchmark.Settings()
     settings.size = size ?? 512
     settings.steps = steps
     settings.modelPath = model
+    settings.profile = profile
     guard settings.size % 64 == 0, settings.size >= 64, settings.size <= 2048 else {
       throw ValidationError("--size must be a multiple of 64 between 64 and 2048.")
     }

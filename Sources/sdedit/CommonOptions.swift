@@ -6,12 +6,23 @@ import SDPipeline
 import SDTensor
 
 /// `--threads`: applies to OpenBLAS and to sdedit's own kernels.
-struct ThreadOptions: ParsableArguments {
+/// How the arithmetic runs: threads and precision.
+struct ComputeOptions: ParsableArguments {
   @Option(help: "Threads for matrix math and kernels (default: all cores).")
   var threads: Int?
 
+  @Option(help: "fp32 (default: reproduces diffusers) or bf16 (AVX-512 BF16 matrix products, about twice as fast; falls back to fp32 on CPUs without it).")
+  var precision: Precision = .fp32
+
+  /// Applies the options; call before any model is loaded (weights are packed for the precision).
   func apply() {
     if let threads { Threading.threadCount = threads }
+    if let reason = Precision.unavailableReason(precision) {
+      Console.warn("--precision \(precision.rawValue): \(reason); using fp32")
+      Precision.current = .fp32
+    } else {
+      Precision.current = precision
+    }
   }
 
   func validate() throws {
@@ -124,7 +135,9 @@ enum PredictionOption: String, ExpressibleByArgument, CaseIterable {
   var diffusersName: String { self == .eps ? "epsilon" : "v_prediction" }
 }
 
-extension SamplerKind: @retroactive ExpressibleByArgument {}
+extension SamplerKind: ExpressibleByArgument {}
+
+extension Precision: ExpressibleByArgument {}
 
 /// Applies a model's safety checker as diffusers does: a flagged image becomes black.
 enum SafetyFilter {

@@ -43,7 +43,7 @@ struct Img2ImgCommand: ParsableCommand {
   var strength: Float = 0.75
 
   @OptionGroup var output: OutputOptions
-  @OptionGroup var threadOptions: ThreadOptions
+  @OptionGroup var computeOptions: ComputeOptions
 
   func validate() throws {
     guard strength > 0, strength <= 1 else { throw ValidationError("--strength must be in (0, 1] (got \(strength)).") }
@@ -51,7 +51,7 @@ struct Img2ImgCommand: ParsableCommand {
   }
 
   func run() throws {
-    threadOptions.apply()
+    computeOptions.apply()
     var timer = PhaseTimer()
     let image = try ImageFile.read(path: input.image)
     let model = try modelOptions.load(needsEncoder: true)
@@ -91,7 +91,7 @@ struct InpaintCommand: ParsableCommand {
   var noComposite = false
 
   @OptionGroup var output: OutputOptions
-  @OptionGroup var threadOptions: ThreadOptions
+  @OptionGroup var computeOptions: ComputeOptions
 
   func validate() throws {
     guard strength > 0, strength <= 1 else { throw ValidationError("--strength must be in (0, 1] (got \(strength)).") }
@@ -101,7 +101,7 @@ struct InpaintCommand: ParsableCommand {
   }
 
   func run() throws {
-    threadOptions.apply()
+    computeOptions.apply()
     var timer = PhaseTimer()
     let image = try ImageFile.read(path: input.image)
     let maskImage = try ImageFile.read(path: mask)

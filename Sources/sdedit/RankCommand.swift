@@ -27,7 +27,7 @@ struct RankCommand: ParsableCommand {
   @Flag(help: "Print one JSON array on stdout.")
   var json = false
 
-  @OptionGroup var threadOptions: ThreadOptions
+  @OptionGroup var computeOptions: ComputeOptions
 
   func validate() throws {
     guard !images.isEmpty else { throw ValidationError("Give at least one image to rank.") }
@@ -35,7 +35,7 @@ struct RankCommand: ParsableCommand {
   }
 
   func run() throws {
-    threadOptions.apply()
+    computeOptions.apply()
     let decoded = try images.map { try ImageFile.read(path: $0) }
     let ranker = try CLIPRanker(folder: clip)
     if let warning = ranker.tokenizer.truncationWarning(for: prompt) { Console.warn(warning) }

@@ -15,6 +15,7 @@ struct SDEdit: ParsableCommand {
   /// Exit codes (DESIGN.md): 0 success, 1 bad input or model, 2 usage error.
   static func main() {
     Signals.install()
+    MemoryPolicy.reuseFreedActivations()
     do {
       var command = try parseAsRoot()
       try command.run()

@@ -27,7 +27,7 @@ struct Txt2ImgCommand: ParsableCommand {
   var clip: String?
 
   @OptionGroup var output: OutputOptions
-  @OptionGroup var threadOptions: ThreadOptions
+  @OptionGroup var computeOptions: ComputeOptions
 
   func validate() throws {
     for (name, value) in [("width", width), ("height", height)] where value < 8 || value % 8 != 0 || value > GenerationOptions.maxSide {
@@ -40,7 +40,7 @@ struct Txt2ImgCommand: ParsableCommand {
   }
 
   func run() throws {
-    threadOptions.apply()
+    computeOptions.apply()
     var timer = PhaseTimer()
     let model = try modelOptions.load()
     timer.lap("load")

@@ -42,7 +42,7 @@ struct UpscaleCommand: ParsableCommand {
     help: "Width of the cross-fade between tiles, in input pixels (even; default \(RealESRGANTiling.defaultFeather), at most half the tile).")
   var tileFeather: Int?
 
-  @OptionGroup var threadOptions: ThreadOptions
+  @OptionGroup var computeOptions: ComputeOptions
 
   var tiling: RealESRGANTiling {
     let feather = tileFeather ?? min(RealESRGANTiling.defaultFeather, tile / 2 / 2 * 2)
@@ -61,7 +61,7 @@ struct UpscaleCommand: ParsableCommand {
   }
 
   func run() throws {
-    threadOptions.apply()
+    computeOptions.apply()
     switch try UpscaleModel(path: model) {
     case .diffusers(let folder):
       try diffusion.run(folder: folder, imagePath: image, output: output, tile: tile)

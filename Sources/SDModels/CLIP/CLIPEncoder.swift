@@ -16,7 +16,7 @@ public struct CLIPAttention: Sendable {
 
   func callAsFunction(_ x: Tensor, causal: Bool) -> Tensor {
     // x: [B, T, width]; heads are split inside the attention kernel.
-    let h = Attention.scaledDotProduct(q: qProj(x), k: kProj(x), v: vProj(x), heads: heads, causal: causal)
+    let h = Attention.scaledDotProduct(q: qProj(x), k: kProj(x), v: vProj(x), heads: heads, causal: causal, precision: qProj.weight.precision)
     return outProj(h)  // [B, T, width]
   }
 }

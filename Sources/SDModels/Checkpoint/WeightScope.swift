@@ -29,6 +29,9 @@ public struct WeightScope: Sendable {
 
   public func contains(_ name: String) -> Bool { store.contains(key(name)) }
 
+  /// The precision layers built from this scope hold their weights for.
+  public var precision: Precision { store.precision }
+
   public func shape(of name: String) -> [Int]? { store.shape(of: key(name)) }
 
   /// The tensor `name`, which must exist and have exactly `shape`; claims it in the store.

@@ -39,6 +39,9 @@ public final class WeightStore: @unchecked Sendable {
     }
   }
 
+  /// The precision the layers built from this store hold their weights for (set before building).
+  nonisolated(unsafe) public var precision: Precision = .fp32
+
   /// Names the source in error messages: the file path(s), or a description of the store.
   public let sourceDescription: String
   /// File keys the rename function mapped to nil (unknown to the canonical naming), sorted.

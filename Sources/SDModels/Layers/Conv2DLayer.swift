@@ -1,14 +1,15 @@
 import SDTensor
 
 /// `torch.nn.Conv2d` (groups 1), weight `[out, in, k, k]`.
+/// The weight is held for `Precision.current` (packed bf16 or fp32) as it is loaded.
 public struct Conv2DLayer: Sendable {
-  public let weight: Tensor
+  public let weight: MatrixWeight
   public let bias: Tensor?
   public let stride: Int
   public let padding: Conv2DPadding
 
   public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding) {
-    self.weight = weight
+    self.weight = MatrixWeight(weight, role: .convolution)
     self.bias = bias
     self.stride = stride
     self.padding = padding
@@ -18,14 +19,16 @@ public struct Conv2DLayer: Sendable {
   /// stored as a linear weight `[out, in]` (SD2's linear `proj_in` in some exports) is accepted.
   public init(
     _ w: WeightScope, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
-    padding: Int? = nil, bias hasBias: Bool = true
+    padding: Int? = nil, bias hasBias: Bool = true, precision: Precision? = nil
   ) throws {
     let shape = [outChannels, inChannels, kernel, kernel]
+    let loaded: Tensor
     if kernel == 1, w.shape(of: "weight") == [outChannels, inChannels] {
-      weight = try w.tensor("weight", shape: [outChannels, inChannels]).reshaped(shape)
+      loaded = try w.tensor("weight", shape: [outChannels, inChannels]).reshaped(shape)
     } else {
-      weight = try w.tensor("weight", shape: shape)
+      loaded = try w.tensor("weight", shape: shape)
     }
+    weight = MatrixWeight(loaded, role: .convolution, precision: precision ?? w.precision)
     bias = hasBias ? try w.tensor("bias", shape: [outChannels]) : nil
     self.stride = stride
     self.padding = .uniform(padding ?? kernel / 2)

@@ -1,12 +1,13 @@
 import SDTensor
 
 /// `torch.nn.Linear`: `y = x·Wᵀ + b`, weight `[out, in]`.
+/// The weight is held for `Precision.current` (packed bf16 or fp32) as it is loaded.
 public struct Linear: Sendable {
-  public let weight: Tensor
+  public let weight: MatrixWeight
   public let bias: Tensor?
 
   public init(weight: Tensor, bias: Tensor?) {
-    self.weight = weight
+    self.weight = MatrixWeight(weight, role: .linear)
     self.bias = bias
   }
 
@@ -16,11 +17,13 @@ public struct Linear: Sendable {
     _ w: WeightScope, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true,
     acceptingPointwiseConv: Bool = false
   ) throws {
+    let loaded: Tensor
     if acceptingPointwiseConv, w.shape(of: "weight") == [outFeatures, inFeatures, 1, 1] {
-      weight = try w.tensor("weight", shape: [outFeatures, inFeatures, 1, 1]).reshaped([outFeatures, inFeatures])
+      loaded = try w.tensor("weight", shape: [outFeatures, inFeatures, 1, 1]).reshaped([outFeatures, inFeatures])
     } else {
-      weight = try w.tensor("weight", shape: [outFeatures, inFeatures])
+      loaded = try w.tensor("weight", shape: [outFeatures, inFeatures])
     }
+    weight = MatrixWeight(loaded, role: .linear, precision: w.precision)
     bias = hasBias ? try w.tensor("bias", shape: [outFeatures]) : nil
   }
 

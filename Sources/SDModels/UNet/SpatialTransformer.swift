@@ -19,7 +19,7 @@ struct CrossAttention: Sendable {
   /// `x` `[B, T, queryDim]`, `context` `[B, S, contextDim]` (nil: self-attention).
   func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
     let c = context ?? x
-    let h = Attention.scaledDotProduct(q: toQ(x), k: toK(c), v: toV(c), heads: heads)  // [B, T, inner]
+    let h = Attention.scaledDotProduct(q: toQ(x), k: toK(c), v: toV(c), heads: heads, precision: toQ.weight.precision)  // [B, T, inner]
     return toOut(h)
   }
 }

@@ -17,7 +17,7 @@ struct VAEAttention: Sendable {
   func callAsFunction(_ x: Tensor) -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let tokens = groupNorm(x).permuted(0, 2, 3, 1).reshaped([n, h * w, c])  // [N, HW, C]
-    let a = Attention.scaledDotProduct(q: toQ(tokens), k: toK(tokens), v: toV(tokens), heads: 1)
+    let a = Attention.scaledDotProduct(q: toQ(tokens), k: toK(tokens), v: toV(tokens), heads: 1, precision: toQ.weight.precision)
     var y = toOut(a).reshaped([n, h, w, c]).permuted(0, 3, 1, 2)  // [N, C, H, W]
     y += x
     return y

@@ -49,6 +49,14 @@ public enum KernelBenchmark {
     rows.append(Row(name: "conv 3×3 320→320 @64×64", gflop: convFlop, seconds: convSeconds))
     gemmRow("  sgemm of the same shape (320×4096×2880)", m: 320, n: 4096, k: 2880)
 
+    // 128 → 128 3×3 convolution on a 512×512 map (the VAE decoder's last level at 512×512).
+    let vx = random([1, 128, 512, 512], seed: 10), vw = random([128, 128, 3, 3], seed: 11)
+    let vaeSeconds = time(repeats: repeats) { _ = vx.conv2d(weight: vw, bias: nil, padding: 1) }
+    rows.append(Row(name: "conv 3×3 128→128 @512×512", gflop: 2.0 * 128 * 128 * 9 * 512 * 512 / 1e9, seconds: vaeSeconds))
+    gemmRow("  sgemm of the same shape (128×262144×1152)", m: 128, n: 262144, k: 1152)
+    let gnSeconds = time(repeats: repeats) { _ = vx.groupNorm(groups: 32, weight: nil, bias: nil, eps: 1e-6, activation: .silu) }
+    rows.append(Row(name: "GroupNorm+SiLU [1,128,512,512] (GB moved)", gflop: 2.0 * Double(vx.count * 4) / 1e9, seconds: gnSeconds))
+
     // 1280 × 1280 linear on 4096 rows.
     let rowsIn = random([4096, 1280], seed: 4), lw = random([1280, 1280], seed: 5), lb = random([1280], seed: 6)
     let linSeconds = time(repeats: repeats) { _ = rowsIn.linear(weight: lw, bias: lb) }

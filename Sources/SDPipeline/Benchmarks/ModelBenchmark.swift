@@ -11,6 +11,8 @@ public enum ModelBenchmark {
     public var size = 512
     public var steps = 2
     public var modelPath: String?
+    /// Log the time per kind of operation (conv, attention, …) after each phase.
+    public var profile = false
     public init() {}
   }
 
@@ -43,7 +45,7 @@ public enum ModelBenchmark {
   /// Deterministic made-up weights, scaled like PyTorch's default initialisation so activations
   /// stay finite: uniform in ±1/√fan_in; LayerNorm/GroupNorm scales near 1.
   static func randomWeights(description: String) -> WeightStore {
-    WeightStore(synthesizing: { key, shape in
+    let store = WeightStore(synthesizing: { key, shape in
       let count = shape.reduce(1, *)
       let fanIn = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
       let isScale = shape.count == 1 && key.hasSuffix(".weight")
@@ -65,6 +67,8 @@ public enum ModelBenchmark {
         }
       }
     }, description: description)
+    store.precision = Precision.current
+    return store
   }
 
   static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -81,8 +85,20 @@ public enum ModelBenchmark {
     return usage.ru_maxrss * 1024
   }
 
+  /// Logs the profiler's sections for one phase, divided by `runs`, next to the phase's time.
+  static func logProfile(_ phase: String, seconds: Double, runs: Int, log: (String) -> Void) {
+    var lines = ["  \(phase) by operation (per run, inclusive; softmax is inside attention):"]
+    for section in Profiler.report() {
+      let s = section.seconds / Double(runs)
+      lines.append("    " + section.name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %7.3f s  %5.1f %%  %6d calls", s, 100 * s / seconds, section.calls / runs))
+    }
+    log(lines.joined(separator: "\n"))
+    Profiler.reset()
+  }
+
   public static func run(_ settings: Settings, log: (String) -> Void = { _ in }) throws -> Report {
     var report = Report()
+    report.precision = Precision.current.rawValue
     report.size = settings.size
     report.steps = settings.steps
 
@@ -130,6 +146,9 @@ public enum ModelBenchmark {
     var rng = TorchRandom(seed: 0)
     var latents = rng.randn([1, unet.config.inChannels, settings.size / f, settings.size / f])
     var stepTimes: [Double] = [], stepFLOP = 0.0
+    Profiler.reset()
+    Profiler.isEnabled = settings.profile
+    defer { Profiler.isEnabled = false }
     for step in 0..<settings.steps {
       let t = timed {
         let batch = Tensor.concat([latents, latents], axis: 0)
@@ -142,10 +161,14 @@ public enum ModelBenchmark {
     }
     report.unetStepSeconds = stepTimes.sorted()[stepTimes.count / 2]
     report.unetStepGFLOP = stepFLOP
+    if settings.profile {
+      logProfile("UNet step", seconds: stepTimes.reduce(0, +) / Double(stepTimes.count), runs: stepTimes.count, log: log)
+    }
 
     let decode = timed { _ = vae.decode(scaledLatents: latents) }
     (report.vaeDecodeSeconds, report.vaeDecodeGFLOP) = (decode.seconds, decode.gflop)
     log(String(format: "VAE decode: %.2f s, %.1f GFLOP", decode.seconds, decode.gflop))
+    if settings.profile { logProfile("VAE decode", seconds: decode.seconds, runs: 1, log: log) }
     report.peakRSSBytes = peakRSSBytes()
     return report
   }

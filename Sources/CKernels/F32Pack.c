@@ -1,0 +1,121 @@
+// Packing for the FP32 GEMM (F32GEMM.c): fp32 sources → fp32 panels (a copy, no rounding).
+// Panel geometry in F32Internal.h; convolution sources are packed by ConvPack.c.
+#include "BF16Internal.h"
+#include "F32Internal.h"
+#include <immintrin.h>
+#include <string.h>
+
+static inline __mmask16 first_lanes(int count) {
+  return count >= 16 ? (__mmask16)0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+/// k-contiguous source (A not transposed, B transposed): 8 rows × 8 k at a time, transposed in
+/// registers so that each k's 8 values land as one 256-bit store.
+CK_F32_TARGET static void pack_kcontig(const ck_f32_view *v, int width, int x0, int count, int k0, int kc, float *dst) {
+  const float *src = (const float *)v->data;
+  for (int q = 0; q * width < count; q++) {
+    float *panel = dst + (size_t)q * width * kc;
+    for (int g = 0; g < width; g += 8) {
+      const int x = x0 + q * width + g;
+      for (int kk = 0; kk < kc; kk += 8) {
+        const int k = k0 + kk;
+        __mmask8 km = (__mmask8)(k >= v->depth ? 0 : v->depth - k >= 8 ? 0xff : (1u << (v->depth - k)) - 1);
+        __m256 r[8];
+        for (int i = 0; i < 8; i++) {
+          r[i] = x + i < v->extent ? _mm256_maskz_loadu_ps(km, src + (size_t)(x + i) * v->ld + k) : _mm256_setzero_ps();
+        }
+        // 8 × 8 transpose: t[j] = column j (k = kk + j) of the 8 rows.
+        __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
+        __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
+        __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
+        __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
+        __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xee);
+        __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xee);
+        __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xee);
+        __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xee);
+        __m256 t[8] = {
+          _mm256_permute2f128_ps(b0, b4, 0x20), _mm256_permute2f128_ps(b1, b5, 0x20),
+          _mm256_permute2f128_ps(b2, b6, 0x20), _mm256_permute2f128_ps(b3, b7, 0x20),
+          _mm256_permute2f128_ps(b0, b4, 0x31), _mm256_permute2f128_ps(b1, b5, 0x31),
+          _mm256_permute2f128_ps(b2, b6, 0x31), _mm256_permute2f128_ps(b3, b7, 0x31),
+        };
+        for (int j = 0; j < 8 && kk + j < kc; j++) _mm256_storeu_ps(panel + (size_t)(kk + j) * width + g, t[j]);
+      }
+    }
+  }
+}
+
+/// x-contiguous source (A transposed, B not transposed): each stored row k is copied whole,
+/// NR (or MR) values per panel.
+CK_F32_TARGET static void pack_xcontig(const ck_f32_view *v, int width, int x0, int count, int k0, int kc, float *dst) {
+  const float *src = (const float *)v->data;
+  for (int kk = 0; kk < kc; kk++) {
+    const int k = k0 + kk;
+    const float *row = src + (size_t)k * v->ld;
+    if (k + 2 < v->depth) _mm_prefetch((const char *)(row + 2 * v->ld + x0), _MM_HINT_T0);
+    for (int q = 0; q * width < count; q++) {
+      float *out = dst + (size_t)q * width * kc + (size_t)kk * width;
+      for (int g = 0; g < width; g += 16) {
+        const int x = x0 + q * width + g;
+        __mmask16 store = first_lanes(width - g);
+        __mmask16 load = k < v->depth ? first_lanes(v->extent - x) & store : 0;
+        _mm512_mask_storeu_ps(out + g, store, _mm512_maskz_loadu_ps(load, row + x));
+      }
+    }
+  }
+}
+
+CK_F32_TARGET void ck_f32_pack_block(const ck_f32_view *v, int width, int x0, int count, int k0, int kc, float *dst) {
+  if (v->kind == CK_GEMM_SRC_CONV) ck_conv_pack_f32((const ck_conv_source *)v->data, x0, count, k0, kc, dst);
+  else if (v->kcontig) pack_kcontig(v, width, x0, count, k0, kc, dst);
+  else pack_xcontig(v, width, x0, count, k0, kc, dst);
+}
+
+// MARK: - Whole-matrix packing (public)
+
+size_t ck_f32_packed_count(int side, int rows, int cols) {
+  if (rows <= 0 || cols <= 0) return 0;
+  int width = side == CK_BF16_SIDE_A ? CK_F32_MR : CK_F32_NR;
+  int x = side == CK_BF16_SIDE_A ? rows : cols, k = side == CK_BF16_SIDE_A ? cols : rows;
+  return (size_t)ck_f32_round_up(x, width) * (size_t)k;
+}
+
+int ck_f32_panel_count(int side, int rows, int cols) {
+  int x = side == CK_BF16_SIDE_A ? rows : cols;
+  int width = side == CK_BF16_SIDE_A ? CK_F32_MR : CK_F32_NR;
+  return x <= 0 ? 0 : (x + width - 1) / width;
+}
+
+void ck_f32_pack_panels(int side, const float *src, size_t ld, int trans, int rows, int cols, int panel0, int panel1, float *dst) {
+  if (rows <= 0 || cols <= 0 || panel0 >= panel1) return;
+  int isA = side == CK_BF16_SIDE_A;
+  int width = isA ? CK_F32_MR : CK_F32_NR;
+  ck_f32_view v = {
+    .data = src, .kind = CK_BF16_SRC_F32, .ld = ld, .kcontig = isA ? !trans : trans,
+    .extent = isA ? rows : cols, .depth = isA ? cols : rows,
+  };
+  int xp = ck_f32_round_up(v.extent, width);
+  for (int k0 = 0; k0 < v.depth; k0 += CK_F32_KC) {
+    int kc = v.depth - k0 < CK_F32_KC ? v.depth - k0 : CK_F32_KC;
+    // Block k0 occupies [k0·xp, (k0 + kc)·xp) floats; its panel q starts q·width·kc further.
+    float *block = dst + (size_t)k0 * (size_t)xp + (size_t)panel0 * width * kc;
+    ck_f32_pack_block(&v, width, panel0 * width, (panel1 - panel0) * width, k0, kc, block);
+  }
+}
+
+// MARK: - Test hooks
+
+void ck_conv_pack_block(const ck_conv_source *s, int bf16, int x0, int count, int k0, int kc, void *dst) {
+  if (bf16) ck_conv_pack_bf16(s, x0, count, k0, kc, (uint32_t *)dst);
+  else ck_conv_pack_f32(s, x0, count, k0, kc, (float *)dst);
+}
+
+void ck_dense_pack_block(const float *src, size_t ld, int k, int n, int bf16, int x0, int count, int k0, int kc, void *dst) {
+  if (bf16) {
+    ck_bf16_view v = { .data = src, .kind = CK_BF16_SRC_F32, .ld = ld, .kcontig = 0, .extent = n, .depth = k };
+    ck_bf16_pack_block(&v, CK_BF16_NR, x0, count, k0, kc, (uint32_t *)dst);
+  } else {
+    ck_f32_view v = { .data = src, .kind = CK_BF16_SRC_F32, .ld = ld, .kcontig = 0, .extent = n, .depth = k };
+    ck_f32_pack_block(&v, CK_F32_NR, x0, count, k0, kc, (float *)dst);
+  }
+}

@@ -1,0 +1,14 @@
+#include "CKernels.h"
+#if defined(__GLIBC__)
+#include <limits.h>
+#include <malloc.h>
+#endif
+
+void ck_keep_freed_blocks(size_t max_block_bytes) {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, max_block_bytes > INT_MAX ? INT_MAX : (int)max_block_bytes);
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);
+#else
+  (void)max_block_bytes;
+#endif
+}
