@@ -15,10 +15,21 @@ enum ComponentFiles {
   ]
   static let pickleNames = ["diffusion_pytorch_model.bin", "pytorch_model.bin", "model.ckpt"]
 
-  static func weights(in folder: URL) throws -> WeightStore {
+  /// The component's weights. `keyPrefix`: the prefix the model's keys carry (transformers'
+  /// `text_model.`); files saved without it (transformers 5 writes a bare CLIPTextModel's keys
+  /// unprefixed) get it added, as transformers' own loader does.
+  static func weights(in folder: URL, keyPrefix: String? = nil) throws -> WeightStore {
+    let files = try safetensorsFiles(in: folder)
+    if let keyPrefix, !files.contains(where: { $0.names.contains { $0.hasPrefix(keyPrefix) } }) {
+      return try WeightStore(files: files) { keyPrefix + $0 }
+    }
+    return try WeightStore(files: files)
+  }
+
+  static func safetensorsFiles(in folder: URL) throws -> [SafeTensorsFile] {
     let fm = FileManager.default
     for name in singleNames where fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
-      return try WeightStore(files: [SafeTensorsFile(url: folder.appendingPathComponent(name))])
+      return [try SafeTensorsFile(url: folder.appendingPathComponent(name))]
     }
     for name in indexNames where fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
       let index = try JSONConfig(url: folder.appendingPathComponent(name))
@@ -30,7 +41,7 @@ enum ComponentFiles {
         let url = try ModelPaths.child(folder, shard, source: index.source)
         files.append(try SafeTensorsFile(url: url))
       }
-      return try WeightStore(files: files)
+      return files
     }
     for name in pickleNames where fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
       throw CheckpointError.pickleRefused(path: folder.appendingPathComponent(name).path)

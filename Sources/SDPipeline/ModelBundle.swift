@@ -73,7 +73,7 @@ public final class ModelBundle: @unchecked Sendable {
 
     tokenizer = try CLIPTokenizer(folder: component("tokenizer"))
     let textConfig = try CLIPTextConfig(JSONConfig(url: component("text_encoder/config.json")))
-    let textStore = try ComponentFiles.weights(in: component("text_encoder"))
+    let textStore = try ComponentFiles.weights(in: component("text_encoder"), keyPrefix: "text_model.")
     textStore.precision = options.precision
     textEncoder = try CLIPTextModel(WeightScope(textStore), config: textConfig)
 

@@ -45,6 +45,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
   // Immutable after init: safe to share between threads (hence @unchecked Sendable).
   private let mapping: UnsafeMutableRawPointer
   private let dataStart: Int
+  /// A read-only mapping of a file (not an anonymous copy): its pages can be dropped after use
+  /// and are read back from the file if touched again.
+  private var isFileBacked = false
 
   /// Extensions of pickled PyTorch checkpoints, refused without being opened.
   static let pickleExtensions: Set<String> = ["ckpt", "pt", "pth", "bin", "pkl", "pickle"]
@@ -70,6 +73,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
       throw .unreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
     }
     try self.init(mapping: base, size: size, url: url, path: path)
+    isFileBacked = true
   }
 
   /// A safetensors image held in memory (synthetic checkpoints, fuzzing). `name` stands for the
@@ -145,8 +149,22 @@ public final class SafeTensorsFile: @unchecked Sendable {
     return UnsafeRawBufferPointer(start: mapping + dataStart + info.byteRange.lowerBound, count: info.byteRange.count)
   }
 
+  /// Drops the pages of tensor `name` from this process's resident memory (file-backed mappings
+  /// only; they are read back from the file if the tensor is read again). Called once a tensor
+  /// has been converted, so that loading a 2 GB checkpoint does not keep 2 GB of mapped file
+  /// pages resident next to the converted weights.
+  public func releasePages(of name: String) {
+    guard isFileBacked, let info = infos[name] else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = Int(bitPattern: mapping) + dataStart + info.byteRange.lowerBound
+    let first = (start + page - 1) / page * page, last = (start + info.byteRange.count) / page * page
+    guard last > first else { return }
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
+  }
+
   /// The tensor `name` as Float32 (F32 copied; F16/BF16 widened exactly).
   public func tensor(_ name: String) throws(CheckpointError) -> Tensor {
+    defer { releasePages(of: name) }
     guard let info = infos[name] else { throw .missingTensor(key: name, file: path) }
     let raw = try rawBytes(name)
     let count = info.elementCount
@@ -161,7 +179,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
       return Tensor(shape: info.shape) { dst in
         guard count > 0, let src = raw.baseAddress, let out = dst.baseAddress else { return }
         if Int(bitPattern: src) % MemoryLayout<UInt16>.alignment == 0 {
-          widen(src.assumingMemoryBound(to: UInt16.self), out, count)
+          let bits = src.assumingMemoryBound(to: UInt16.self)
+          Threading.parallelFor(count, grain: 1 << 18) { range in
+            widen(bits + range.lowerBound, out + range.lowerBound, range.count)
+          }
         } else {
           // An odd offset (legal, if unusual): copy to aligned storage first.
           let aligned = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
