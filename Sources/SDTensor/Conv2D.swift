@@ -1,8 +1,14 @@
+import CKernels
+
 /// 2-D convolution over NCHW tensors with PyTorch's weight layout `[out, in, kh, kw]`
-/// (`torch.nn.functional.conv2d`, groups = 1). A 1×1, stride-1 convolution is one GEMM;
-/// every other case is a blocked im2col: the column matrix for a band of output rows is
-/// built in a bounded buffer (≤ `columnBudget` scalars) and multiplied into the output, so a
-/// 512-channel 3×3 convolution at 512×512 never materialises the full 4.8 GB im2col matrix.
+/// (`torch.nn.functional.conv2d`, groups = 1), as the GEMM `y[out × HW] = W[out × in·kh·kw] ·
+/// columns[in·kh·kw × HW]` per image.
+///
+/// With a packed weight (fp32 `F32GEMM` or bf16 `BF16GEMM`, see `MatrixWeight`) the column
+/// matrix is never built: the GEMM packs each block of its B panels straight from the image
+/// (implicit im2col, Sources/CKernels/ConvPack.c). With a plain fp32 weight (CPUs without
+/// AVX-512) the column matrix for a band of output rows is built in a bounded buffer
+/// (≤ `columnBudget` scalars) and multiplied by OpenBLAS.
 public struct Conv2DPadding: Sendable, Equatable {
   public var top: Int, left: Int, bottom: Int, right: Int
 
@@ -15,10 +21,11 @@ public struct Conv2DPadding: Sendable, Equatable {
 }
 
 extension Tensor {
-  /// Scalars allowed in one im2col band (16 MiB of Float).
+  /// Scalars allowed in one im2col band of the OpenBLAS path (16 MiB of Float).
   nonisolated(unsafe) static var columnBudget = 4 << 20
 
-  /// Runs `body` with a different im2col band budget (tests use it to force many bands).
+  /// Runs `body` with a different im2col band budget (tests use it to force many bands; the
+  /// packed paths build no bands and ignore it).
   public static func withColumnBudget<R>(_ scalars: Int, _ body: () throws -> R) rethrows -> R {
     let saved = columnBudget
     columnBudget = scalars
@@ -30,79 +37,168 @@ extension Tensor {
     conv2d(weight: weight, bias: bias, stride: stride, padding: .uniform(padding))
   }
 
+  /// The same with an fp32 weight tensor (packed for this call where `F32GEMM` runs).
   public func conv2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding) -> Tensor {
     conv2d(weight: MatrixWeight(weight, role: .convolution, precision: .fp32), bias: bias, stride: stride, padding: padding)
   }
 
-  /// The same with a weight held for the current precision (packed bf16 or fp32).
+  /// The same with a weight held for the current precision (packed bf16 or fp32, or plain fp32).
   public func conv2d(weight: MatrixWeight, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding) -> Tensor {
     precondition(rank == 4 && weight.shape.count == 4, "conv2d: input \(shape), weight \(weight.shape)")
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
     let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
     precondition(weight.shape[1] == c, "conv2d: weight \(weight.shape) expects \(weight.shape[1]) channels, input has \(c)")
+    precondition(stride >= 1, "conv2d: stride \(stride)")
     let outH = (h + padding.top + padding.bottom - kh) / stride + 1
     let outW = (w + padding.left + padding.right - kw) / stride + 1
     precondition(outH > 0 && outW > 0, "conv2d: output would be empty for input \(shape)")
-    let k = c * kh * kw
-    let outPlane = outH * outW
     var y = Profiler.measure("conv2d") { Tensor(shape: [n, o, outH, outW]) { out in
       withUnsafeBufferPointer { xBuf in
-        weight.withFloats { wt in
-          let x = xBuf.baseAddress!, yb = out.baseAddress!
-          // y[o × columns] = W[o × k] · b[k × columns]: OpenBLAS for fp32, BF16GEMM for a packed W.
-          func multiply(_ b: UnsafePointer<Float>, columns: Int, ldb: Int, into dst: UnsafeMutablePointer<Float>) {
-            if let packed = weight.packed {
-              BF16GEMM.multiply(
-                m: o, n: columns, k: k, a: .packed(packed), b: .floats(b, leadingDimension: ldb), c: dst, ldc: outPlane)
-            } else {
-              GEMM.sgemm(m: o, n: columns, k: k, a: wt!, lda: k, b: b, ldb: ldb, c: dst, ldc: outPlane)
-            }
-          }
+        let x = xBuf.baseAddress!, yb = out.baseAddress!
+        for b in 0..<n {
+          let source = ck_conv_source(
+            image: x + b * c * h * w, channels: Int32(c), height: Int32(h), width: Int32(w),
+            kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
+            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW))
           let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0)
-          if pointwise {
-            for b in 0..<n {
-              multiply(x + b * c * h * w, columns: h * w, ldb: h * w, into: yb + b * o * outPlane)
-            }
-            return
-          }
-          let bandRows = Swift.max(1, Swift.min(outH, Tensor.columnBudget / Swift.max(1, k * outW)))
-          let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * bandRows * outW)
-          defer { columns.deallocate() }
-          for b in 0..<n {
-            let image = x + b * c * h * w
-            var row0 = 0
-            while row0 < outH {
-              let rows = Swift.min(bandRows, outH - row0)
-              let width = rows * outW
-              // columns: [c·kh·kw, rows·outW]
-              Threading.parallelFor(k, grain: 4) { range in
-                for kk in range {
-                  let ci = kk / (kh * kw), ky = (kk / kw) % kh, kx = kk % kw
-                  let plane = image + ci * h * w
-                  let dst = columns + kk * width
-                  for r in 0..<rows {
-                    let iy = (row0 + r) * stride + ky - padding.top
-                    let line = dst + r * outW
-                    if iy < 0 || iy >= h {
-                      line.update(repeating: 0, count: outW)
-                      continue
-                    }
-                    let src = plane + iy * w
-                    for ox in 0..<outW {
-                      let ix = ox * stride + kx - padding.left
-                      line[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
-                    }
-                  }
-                }
-              }
-              multiply(columns, columns: width, ldb: width, into: yb + b * o * outPlane + row0 * outW)
-              row0 += rows
-            }
+          let dst = yb + b * o * outH * outW
+          if weight.packed != nil || weight.packedFloat != nil {
+            PackedConvolution.run(weight: weight, source: source, pointwise: pointwise, into: dst)
+          } else {
+            Tensor.bandedConvolution(weight: weight.float!, source: source, pointwise: pointwise, into: dst)
           }
         }
       }
     } }
     if let bias { y.addChannelBias(bias) }
     return y
+  }
+
+  /// The explicit-im2col path for any CPU, kept as the benchmark baseline: column bands
+  /// multiplied by OpenBLAS `sgemm` with `weight`, or by the bf16 GEMM with `packedBF16` (the
+  /// same weight packed as side `.a`) when given. No bias.
+  public func conv2dIm2col(weight: Tensor, packedBF16: PackedBF16Matrix? = nil, stride: Int = 1, padding: Conv2DPadding) -> Tensor {
+    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+    let outH = (h + padding.top + padding.bottom - kh) / stride + 1
+    let outW = (w + padding.left + padding.right - kw) / stride + 1
+    return Tensor(shape: [n, o, outH, outW]) { out in
+      withUnsafeBufferPointer { xBuf in
+        for b in 0..<n {
+          let source = ck_conv_source(
+            image: xBuf.baseAddress! + b * c * h * w, channels: Int32(c), height: Int32(h), width: Int32(w),
+            kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
+            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW))
+          Tensor.bandedConvolution(
+            weight: weight, packedBF16: packedBF16, source: source,
+            pointwise: kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0), into: out.baseAddress! + b * o * outH * outW)
+        }
+      }
+    }
+  }
+
+  /// One image through explicit im2col bands and OpenBLAS `sgemm` (or `BF16GEMM` with
+  /// `packedBF16`).
+  static func bandedConvolution(
+    weight: Tensor, packedBF16: PackedBF16Matrix? = nil, source s: ck_conv_source, pointwise: Bool,
+    into yb: UnsafeMutablePointer<Float>
+  ) {
+    let (c, h, w) = (Int(s.channels), Int(s.height), Int(s.width))
+    let (kh, kw, stride) = (Int(s.kernel_h), Int(s.kernel_w), Int(s.stride))
+    let (outH, outW, top, left) = (Int(s.out_h), Int(s.out_w), Int(s.pad_top), Int(s.pad_left))
+    let o = weight.shape[0], k = c * kh * kw, outPlane = outH * outW
+    weight.withUnsafeBufferPointer { wb in
+      let wt = wb.baseAddress!
+      func multiply(_ b: UnsafePointer<Float>, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+        if let packedBF16 {
+          BF16GEMM.multiply(m: o, n: columns, k: k, a: .packed(packedBF16), b: .floats(b, leadingDimension: columns), c: dst, ldc: outPlane)
+        } else {
+          GEMM.sgemm(m: o, n: columns, k: k, a: wt, lda: k, b: b, ldb: columns, c: dst, ldc: outPlane)
+        }
+      }
+      if pointwise {
+        multiply(s.image, columns: outPlane, into: yb)
+        return
+      }
+      let bandRows = Swift.max(1, Swift.min(outH, Tensor.columnBudget / Swift.max(1, k * outW)))
+      let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * bandRows * outW)
+      defer { columns.deallocate() }
+      var row0 = 0
+      while row0 < outH {
+        let rows = Swift.min(bandRows, outH - row0)
+        let width = rows * outW
+        // columns: [c·kh·kw, rows·outW]
+        Threading.parallelFor(k, grain: 4) { range in
+          for kk in range {
+            let ci = kk / (kh * kw), ky = (kk / kw) % kh, kx = kk % kw
+            let plane = s.image + ci * h * w
+            let dst = columns + kk * width
+            for r in 0..<rows {
+              let iy = (row0 + r) * stride + ky - top
+              let line = dst + r * outW
+              if iy < 0 || iy >= h {
+                line.update(repeating: 0, count: outW)
+                continue
+              }
+              let src = plane + iy * w
+              for ox in 0..<outW {
+                let ix = ox * stride + kx - left
+                line[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
+              }
+            }
+          }
+        }
+        multiply(columns, columns: width, into: yb + row0 * outW)
+        row0 += rows
+      }
+    }
+  }
+}
+
+/// One image's convolution as a packed-weight GEMM whose B operand is read from the image
+/// (`CK_GEMM_SRC_CONV`; a pointwise convolution reads the image as B directly), split over the
+/// threads along the output pixels when there are enough panels of them, else along the output
+/// channels. Each C element's sum order is fixed by the kernel, so the split changes nothing.
+enum PackedConvolution {
+  static func run(weight: MatrixWeight, source: ck_conv_source, pointwise: Bool, into c: UnsafeMutablePointer<Float>) {
+    let m = weight.shape[0], k = Int(source.channels) * Int(source.kernel_h) * Int(source.kernel_w)
+    let n = Int(source.out_h) * Int(source.out_w)
+    FLOPCounter.add(2 * m * n * k)
+    let bf16 = weight.packed != nil
+    let rowPanel = bf16 ? BF16GEMM.rowPanel : F32GEMM.rowPanel
+    let columnPanel = bf16 ? BF16GEMM.columnPanel : F32GEMM.columnPanel
+    let rowUnits = (m + rowPanel - 1) / rowPanel, columnUnits = (n + columnPanel - 1) / columnPanel
+    let chunks = Swift.min(Threading.threadCount, Swift.max(1, 2 * m * n * k / (1 << 21)))
+    // Pixel ranges are balanced to within a panel; with few panels, split the channels (each
+    // range then packs all of B itself, a small cost next to its share of the product).
+    let splitColumns = columnUnits >= 4 * chunks || columnUnits >= rowUnits
+    let units = splitColumns ? columnUnits : rowUnits
+    var source = source
+    let image = source.image
+    withExtendedLifetime(weight) {
+      withUnsafePointer(to: &source) { src in
+        let data = pointwise ? UnsafeRawPointer(image) : UnsafeRawPointer(src)
+        let kind = pointwise ? CK_BF16_SRC_F32 : CK_GEMM_SRC_CONV
+        Threading.parallelFor(units, grain: Swift.max(1, units / chunks)) { range in
+          let rows = splitColumns ? 0..<m : range.lowerBound * rowPanel..<Swift.min(m, range.upperBound * rowPanel)
+          let columns = splitColumns
+            ? range.lowerBound * columnPanel..<Swift.min(n, range.upperBound * columnPanel) : 0..<n
+          if let packed = weight.packed {
+            var a = ck_bf16_operand(packed: packed.bits, data: nil, kind: CK_BF16_SRC_F32, ld: 0, trans: 0)
+            var b = ck_bf16_operand(packed: nil, data: data, kind: kind, ld: n, trans: 0)
+            let count = ck_bf16_gemm_scratch_count(Int32(rows.count), Int32(columns.count), Int32(k), 1, 0)
+            let scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(count, 32))
+            defer { scratch.deallocate() }
+            ck_bf16_gemm(
+              Int32(m), Int32(n), Int32(k), &a, &b, c, n, 0, Int32(rows.lowerBound), Int32(rows.upperBound),
+              Int32(columns.lowerBound), Int32(columns.upperBound), scratch)
+          } else if let packed = weight.packedFloat {
+            var a = ck_f32_operand(packed: packed.floats, data: nil, kind: CK_BF16_SRC_F32, ld: 0, trans: 0)
+            var b = ck_f32_operand(packed: nil, data: data, kind: kind, ld: n, trans: 0)
+            F32GEMM.run(m: m, n: n, k: k, a: &a, b: &b, c: c, ldc: n, accumulate: false, rows: rows, columns: columns)
+          }
+        }
+      }
+    }
   }
 }

@@ -5,7 +5,8 @@ extension Tensor {
     linear(weight: MatrixWeight(weight, role: .linear, precision: .fp32), bias: bias)
   }
 
-  /// The same with a weight held for the current precision (packed bf16 or fp32).
+  /// The same with a weight held for the current precision: packed bf16 (`BF16GEMM`), packed
+  /// fp32 (`F32GEMM`) or a plain fp32 tensor (OpenBLAS).
   public func linear(weight: MatrixWeight, bias: Tensor?) -> Tensor {
     let inFeatures = dim(-1)
     precondition(weight.shape.count == 2 && weight.shape[1] == inFeatures, "linear: weight \(weight.shape) for input \(shape)")
@@ -16,16 +17,21 @@ extension Tensor {
     var y = Profiler.measure("linear") {
       Tensor(shape: outShape) { out in
         withUnsafeBufferPointer { x in
+          let a = x.baseAddress!, c = out.baseAddress!
           if let packed = weight.packed {
             BF16GEMM.multiply(
-              m: rows, n: outFeatures, k: inFeatures, a: .floats(x.baseAddress!, leadingDimension: inFeatures),
-              b: .packed(packed), c: out.baseAddress!, ldc: outFeatures)
-            return
-          }
-          weight.float!.withUnsafeBufferPointer { w in
-            GEMM.sgemm(
-              transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.baseAddress!, lda: inFeatures,
-              b: w.baseAddress!, ldb: inFeatures, c: out.baseAddress!, ldc: outFeatures)
+              m: rows, n: outFeatures, k: inFeatures, a: .floats(a, leadingDimension: inFeatures),
+              b: .packed(packed), c: c, ldc: outFeatures)
+          } else if let packed = weight.packedFloat {
+            F32GEMM.multiply(
+              m: rows, n: outFeatures, k: inFeatures, a: .floats(a, leadingDimension: inFeatures),
+              b: .packed(packed), c: c, ldc: outFeatures)
+          } else {
+            weight.float!.withUnsafeBufferPointer { w in
+              GEMM.sgemm(
+                transB: true, m: rows, n: outFeatures, k: inFeatures, a: a, lda: inFeatures,
+                b: w.baseAddress!, ldb: inFeatures, c: c, ldc: outFeatures)
+            }
           }
         }
       }

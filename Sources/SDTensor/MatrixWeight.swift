@@ -1,6 +1,7 @@
-/// A layer's weight matrix held the way the current `Precision` multiplies it: the fp32 tensor,
-/// or bfloat16 packed once for `BF16GEMM` (the fp32 copy is then dropped, halving the memory
-/// the weights take).
+/// A layer's weight matrix held the way the current `Precision` multiplies it: bfloat16 packed
+/// once for `BF16GEMM`, fp32 packed once for `F32GEMM` (where the CPU has AVX-512), or the plain
+/// fp32 tensor for OpenBLAS elsewhere. Only one form is kept, so packing never doubles the
+/// memory the weights take (bf16 halves it).
 public struct MatrixWeight: Sendable {
   /// How the layer multiplies by the weight, which fixes the operand it is packed as.
   public enum Role: Sendable {
@@ -13,8 +14,10 @@ public struct MatrixWeight: Sendable {
   /// The weight's PyTorch shape.
   public let shape: [Int]
   public let role: Role
-  /// The fp32 weight (fp32 precision).
+  /// The fp32 weight (fp32 precision on CPUs without AVX-512: products go through `GEMM.sgemm`).
   public let float: Tensor?
+  /// The packed fp32 weight (fp32 precision where `F32GEMM.isAvailable`).
+  public let packedFloat: PackedF32Matrix?
   /// The packed bfloat16 weight (bf16 precision).
   public let packed: PackedBF16Matrix?
 
@@ -22,16 +25,46 @@ public struct MatrixWeight: Sendable {
   public init(_ tensor: Tensor, role: Role, precision: Precision = .fp32) {
     shape = tensor.shape
     self.role = role
+    let side: PackedBF16Matrix.Side = role == .linear ? .b : .a
+    let transposed = role == .linear
+    var float: Tensor?, packed: PackedBF16Matrix?, packedFloat: PackedF32Matrix?
     if precision == .bf16, BF16GEMM.isAvailable {
-      switch role {
-      case .linear: packed = PackedBF16Matrix(side: .b, matrix: tensor, transposed: true)
-      case .convolution: packed = PackedBF16Matrix(side: .a, matrix: tensor)
-      }
-      float = nil
+      packed = PackedBF16Matrix(side: side, matrix: tensor, transposed: transposed)
+    } else if F32GEMM.isAvailable, tensor.count > 0 {
+      packedFloat = PackedF32Matrix(side: side, matrix: tensor, transposed: transposed)
     } else {
       float = tensor
-      packed = nil
     }
+    self.float = float
+    self.packed = packed
+    self.packedFloat = packedFloat
+  }
+
+  /// Packs a checkpoint's 16-bit weight (F16 or BF16 bits, dense, of PyTorch `shape`) straight to
+  /// bfloat16 with no Float32 copy — bf16 precision on a CPU that runs it; nil otherwise.
+  public static func packingBFloat16(
+    bits: UnsafePointer<UInt16>, isBFloat16: Bool, shape: [Int], role: Role
+  ) -> MatrixWeight? {
+    guard BF16GEMM.isAvailable, let rows = shape.first, rows > 0 else { return nil }
+    let columns = shape.dropFirst().reduce(1, *)
+    guard columns > 0 else { return nil }
+    // Stored row-major [rows, columns]; linear uses the transpose as B, conv the matrix as A.
+    let (side, logical, transposed): (PackedBF16Matrix.Side, (Int, Int), Bool) =
+      role == .linear ? (.b, (columns, rows), true) : (.a, (rows, columns), false)
+    let packed = isBFloat16
+      ? PackedBF16Matrix(
+        side: side, rows: logical.0, columns: logical.1, bfloat16Bits: bits, leadingDimension: columns, transposed: transposed)
+      : PackedBF16Matrix(
+        side: side, rows: logical.0, columns: logical.1, float16Bits: bits, leadingDimension: columns, transposed: transposed)
+    return MatrixWeight(shape: shape, role: role, packed: packed)
+  }
+
+  private init(shape: [Int], role: Role, packed: PackedBF16Matrix) {
+    self.shape = shape
+    self.role = role
+    self.packed = packed
+    float = nil
+    packedFloat = nil
   }
 
   /// Runs `body` with the fp32 weight's storage, or nil when the weight is packed.
@@ -45,5 +78,5 @@ public struct MatrixWeight: Sendable {
   public var precision: Precision { packed == nil ? .fp32 : .bf16 }
 
   /// Bytes the weight occupies in memory.
-  public var byteCount: Int { packed?.byteCount ?? (float?.count ?? 0) * 4 }
+  public var byteCount: Int { packed?.byteCount ?? packedFloat?.byteCount ?? (float?.count ?? 0) * 4 }
 }

@@ -47,6 +47,15 @@ public struct WeightScope: Sendable {
     return try store.tensor(key)
   }
 
+  /// `WeightStore.withHalfBits` for `name` when it has exactly `shape`; nil otherwise (then
+  /// `tensor(_:shape:)` loads it, or reports what is wrong).
+  public func withHalfBits<R>(
+    _ name: String, shape: [Int], _ body: (_ bits: UnsafePointer<UInt16>, _ isBFloat16: Bool) throws -> R
+  ) rethrows -> R? {
+    guard store.shape(of: key(name)) == shape else { return nil }
+    return try store.withHalfBits(key(name), body)
+  }
+
   /// Like `tensor(_:shape:)`, but nil when the checkpoint has no `name` (a wrong shape still throws).
   public func optionalTensor(_ name: String, shape: [Int]) throws(CheckpointError) -> Tensor? {
     guard contains(name) else { return nil }

@@ -116,6 +116,24 @@ public final class WeightStore: @unchecked Sendable {
     return tensor
   }
 
+  /// Runs `body` with the checkpoint's own 16-bit bits of `key` — a file tensor stored as F16 or
+  /// BF16 (`isBFloat16`), untransformed, 2-byte aligned in the mapping — and claims the key; nil
+  /// (nothing claimed) otherwise. Lets the bf16 path pack weights straight from the mapped file
+  /// without a Float32 copy; the tensor's file pages are dropped afterwards.
+  public func withHalfBits<R>(
+    _ key: String, _ body: (_ bits: UnsafePointer<UInt16>, _ isBFloat16: Bool) throws -> R
+  ) rethrows -> R? {
+    let entry: Entry? = lock.withLock { entries[key] }
+    guard let entry, case .file(let file, let name) = entry.source, let info = file.info(name),
+      info.dtype == .f16 || info.dtype == .bf16, info.shape == entry.shape,
+      let raw = try? file.rawBytes(name), let base = raw.baseAddress,
+      Int(bitPattern: base) % MemoryLayout<UInt16>.alignment == 0
+    else { return nil }
+    lock.withLock { _ = claimed.insert(key) }
+    defer { file.releasePages(of: name) }
+    return try body(base.assumingMemoryBound(to: UInt16.self), info.dtype == .bf16)
+  }
+
   /// Registers a tensor computed on demand under `key`, replacing any entry there. Claiming it
   /// also claims `consuming` (the source keys it is made from, e.g. a fused qkv weight).
   public func register(

@@ -22,13 +22,8 @@ public struct Conv2DLayer: Sendable {
     padding: Int? = nil, bias hasBias: Bool = true, precision: Precision? = nil
   ) throws {
     let shape = [outChannels, inChannels, kernel, kernel]
-    let loaded: Tensor
-    if kernel == 1, w.shape(of: "weight") == [outChannels, inChannels] {
-      loaded = try w.tensor("weight", shape: [outChannels, inChannels]).reshaped(shape)
-    } else {
-      loaded = try w.tensor("weight", shape: shape)
-    }
-    weight = MatrixWeight(loaded, role: .convolution, precision: precision ?? w.precision)
+    let stored = kernel == 1 && w.shape(of: "weight") == [outChannels, inChannels] ? [outChannels, inChannels] : shape
+    weight = try w.matrixWeight("weight", stored: stored, shape: shape, role: .convolution, precision: precision ?? w.precision)
     bias = hasBias ? try w.tensor("bias", shape: [outChannels]) : nil
     self.stride = stride
     self.padding = .uniform(padding ?? kernel / 2)

@@ -17,13 +17,9 @@ public struct Linear: Sendable {
     _ w: WeightScope, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true,
     acceptingPointwiseConv: Bool = false
   ) throws {
-    let loaded: Tensor
-    if acceptingPointwiseConv, w.shape(of: "weight") == [outFeatures, inFeatures, 1, 1] {
-      loaded = try w.tensor("weight", shape: [outFeatures, inFeatures, 1, 1]).reshaped([outFeatures, inFeatures])
-    } else {
-      loaded = try w.tensor("weight", shape: [outFeatures, inFeatures])
-    }
-    weight = MatrixWeight(loaded, role: .linear, precision: w.precision)
+    let shape = [outFeatures, inFeatures]
+    let stored = acceptingPointwiseConv && w.shape(of: "weight") == shape + [1, 1] ? shape + [1, 1] : shape
+    weight = try w.matrixWeight("weight", stored: stored, shape: shape, role: .linear, precision: w.precision)
     bias = hasBias ? try w.tensor("bias", shape: [outFeatures]) : nil
   }
 

@@ -70,6 +70,9 @@ public enum KernelBenchmark {
     rows.append(Row(name: "attention 4096 tokens, 8 heads × 40", gflop: attFlop, seconds: attSeconds))
     gemmRow("  sgemm QKᵀ per head (4096×4096×40) ×8", m: 4096, n: 4096, k: 40, batch: 8)
     gemmRow("  sgemm PV per head (4096×40×4096) ×8", m: 4096, n: 40, k: 4096, batch: 8)
+
+    // FP32 GEMM and implicit-im2col convolutions, old vs new (F32Benchmark.swift).
+    rows += F32Benchmark.rows(repeats: repeats)
     return rows
   }
 }

@@ -1,0 +1,20 @@
+import SDTensor
+
+extension WeightScope {
+  /// The matrix weight `name`, stored with shape `stored` and used as `shape` (the same count;
+  /// e.g. a 1×1 conv weight taken as a linear one), held for `precision`. In bf16, a checkpoint's
+  /// F16/BF16 tensor is packed straight from the mapped file, without a Float32 copy.
+  func matrixWeight(
+    _ name: String, stored: [Int], shape: [Int], role: MatrixWeight.Role, precision: Precision
+  ) throws -> MatrixWeight {
+    if precision == .bf16,
+      let direct = withHalfBits(name, shape: stored, { bits, isBFloat16 in
+        MatrixWeight.packingBFloat16(bits: bits, isBFloat16: isBFloat16, shape: shape, role: role)
+      }) ?? nil
+    {
+      return direct
+    }
+    let tensor = try self.tensor(name, shape: stored)
+    return MatrixWeight(stored == shape ? tensor : tensor.reshaped(shape), role: role, precision: precision)
+  }
+}
