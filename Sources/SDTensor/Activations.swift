@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Point-wise activations, in place and multi-threaded.
@@ -30,7 +31,11 @@ extension Tensor {
       withUnsafeMutableBufferPointer { x in
         let base = x.baseAddress!
         Threading.parallelFor(x.count, grain: 16384) { range in
-          for i in range { base[i] = activation(base[i]) }
+          if activation == .gelu {
+            ck_gelu(base + range.lowerBound, base + range.lowerBound, range.count)  // vectorised
+          } else {
+            for i in range { base[i] = activation(base[i]) }
+          }
         }
       }
     }
@@ -40,5 +45,25 @@ extension Tensor {
     var copy = self
     copy.apply(activation)
     return copy
+  }
+
+  /// GEGLU over the last dimension, `[..., 2·inner]` → `[..., inner]`: the first half times the
+  /// exact GELU of the second (diffusers' `GEGLU`: `hidden, gate = proj(x).chunk(2, -1)`).
+  public func geglu() -> Tensor {
+    let inner = dim(-1) / 2
+    precondition(dim(-1) == 2 * inner, "geglu: last dimension \(dim(-1)) is odd")
+    let rows = count / Swift.max(2 * inner, 1)
+    var outShape = shape
+    outShape[rank - 1] = inner
+    return Profiler.measure("geglu") {
+      Tensor(shape: outShape) { out in
+        withUnsafeBufferPointer { src in
+          let s = src.baseAddress!, d = out.baseAddress!
+          Threading.parallelFor(rows, grain: 16) { range in
+            ck_geglu(s + range.lowerBound * 2 * inner, d + range.lowerBound * inner, range.count, inner)
+          }
+        }
+      }
+    }
   }
 }

@@ -13,7 +13,7 @@ extension Tensor {
     let strides = order.map { srcStrides[$0] }  // source stride of each output dimension
     let inner = newShape[rank - 1], innerStride = strides[rank - 1]
     let outerCount = count / max(inner, 1)
-    return Tensor(shape: newShape) { out in
+    return Profiler.measure("permute") { Tensor(shape: newShape) { out in
       withUnsafeBufferPointer { src in
         Threading.parallelFor(outerCount, grain: 64) { range in
           var index = [Int](repeating: 0, count: rank - 1)
@@ -30,7 +30,7 @@ extension Tensor {
           }
         }
       }
-    }
+    } }
   }
 
   /// Swaps the last two dimensions.

@@ -22,6 +22,11 @@ void ck_mean_variance(const float *x, size_t n, double *mean, double *variance);
 /// y[i] = act(x[i]·scale + shift) for `n` floats; `activation` 0 = none, 1 = SiLU. y may be x.
 void ck_scale_shift_activation(const float *x, float *y, size_t n, float scale, float shift, int activation);
 
+/// Exact (erf) GELU of `n` floats (relative error ≈ 1e-7 on both tails); y may be x.
+void ck_gelu(const float *x, float *y, size_t n);
+/// GEGLU of `rows` rows of 2·inner floats [h | g]: out[r][i] = h[i]·gelu(g[i]).
+void ck_geglu(const float *hg, float *out, size_t rows, size_t inner);
+
 /// glibc: serve blocks up to `max_block_bytes` from the heap (not fresh mmaps) and never trim
 /// it, so freed activation buffers are reused instead of page-faulted in again. No-op elsewhere.
 void ck_keep_freed_blocks(size_t max_block_bytes);

@@ -36,21 +36,7 @@ struct GEGLUFeedForward: Sendable {
   }
 
   func callAsFunction(_ x: Tensor) -> Tensor {
-    let hg = proj(x)  // [B, T, 2·inner]
-    let rows = hg.count / (2 * inner)
-    var shape = hg.shape
-    shape[shape.count - 1] = inner
-    let gated = Tensor(shape: shape) { dst in
-      hg.withUnsafeBufferPointer { src in
-        let s = src.baseAddress!, d = dst.baseAddress!, inner = self.inner
-        Threading.parallelFor(rows, grain: 16) { range in
-          for r in range {
-            let row = s + r * 2 * inner
-            for i in 0..<inner { d[r * inner + i] = row[i] * Activation.gelu(row[inner + i]) }
-          }
-        }
-      }
-    }  // [B, T, inner]
+    let gated = proj(x).geglu()  // [B, T, 2·inner] → [B, T, inner]
     return out(gated)
   }
 }
