@@ -11,7 +11,7 @@
 # LeakSanitizer runs too, with the test harness's own leaks suppressed (scripts/lsan.supp);
 # ThreadSanitizer reports every race of a run (exit code 66 if any), suppressions in scripts/tsan.supp.
 # The default ThreadSanitizer filter is the code that shares memory between threads: the tensor
-# kernels (Threading.parallelFor), the Real-ESRGAN and diffusion tilers, the weight store's lock and
+# kernels (Threading.parallelFor: GEMMs, convolution packing, attention), the Real-ESRGAN and diffusion tilers, the weight store's lock and
 # the atomic file writer. OpenBLAS is not instrumented; its own threads are invisible to TSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-all}
 shift || true
 
-tsan_filter='KernelTests|TorchRandomTests|RealESRGANKernelTests|RealESRGANTilingTests|UpscaleTilingTests|WeightScopeTests|AtomicFileTests|ImageFileTests'
+tsan_filter='KernelTests|BF16GEMMTests|F32GEMMTests|ConvPackTests|SoftmaxTests|GELUTests|HalfWeightPackingTests|PrecisionTests|TorchRandomTests|RealESRGANKernelTests|RealESRGANTilingTests|UpscaleTilingTests|WeightScopeTests|AtomicFileTests|ImageFileTests'
 
 run_address() {
   echo "== AddressSanitizer (.build-asan)" >&2
