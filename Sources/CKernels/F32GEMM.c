@@ -2,7 +2,7 @@
 // in F32Pack.c (and ConvPack.c for convolution columns), the panel geometry in F32Internal.h.
 //
 // Loop nest for one range of C (rows [row0, row1) × columns [col0, col1)):
-//   for each row block of A: MC rows when A is raw fp32, all rows when A is packed
+//   for each row block of A: MC rows when A is raw (up to MC_WIDE for 16-bit A), all rows when packed
 //     for each KC-deep k block (in increasing k)
 //       A block = the packed A panels in place, or the raw rows packed into scratch (L2)
 //       for each NC-column block of B
@@ -103,11 +103,30 @@ static ck_f32_view view_of(const ck_f32_operand *op, int isA, int m, int n, int 
 
 static inline int min_int(int x, int y) { return x < y ? x : y; }
 
+/// Rows of A per row block for a range of `rows × cols`: all of them when A is packed; MC for a
+/// raw A, or up to MC_WIDE for a 16-bit one (a weight widened per call) when the range holds
+/// a single B block — then A panels are read once after packing, so a taller block costs no
+/// cache reuse, and it spares packing the B block (e.g. convolution columns) again per MC rows.
+#define MC_WIDE 1024
+static int a_block_rows(const ck_f32_operand *a, int rows, int cols) {
+  if (a->packed) return rows;
+  if ((a->kind == CK_BF16_SRC_F16 || a->kind == CK_BF16_SRC_BF16) && cols <= CK_F32_NC) return min_int(rows, MC_WIDE);
+  return min_int(rows, CK_F32_MC);
+}
+
 size_t ck_f32_gemm_scratch_count(int rows, int cols, int k, int a_packed, int b_packed) {
   if (rows <= 0 || cols <= 0 || k <= 0) return 0;
   size_t kc = (size_t)min_int(CK_F32_KC, k), count = 0;
   if (!a_packed) count += (size_t)ck_f32_round_up(min_int(rows, CK_F32_MC), MR) * kc;
   if (!b_packed) count += (size_t)ck_f32_round_up(min_int(cols, CK_F32_NC), NR) * kc;
+  return count;
+}
+
+size_t ck_f32_gemm_scratch_for(int rows, int cols, int k, const ck_f32_operand *a, const ck_f32_operand *b) {
+  if (rows <= 0 || cols <= 0 || k <= 0) return 0;
+  size_t kc = (size_t)min_int(CK_F32_KC, k), count = 0;
+  if (!a->packed) count += (size_t)ck_f32_round_up(a_block_rows(a, rows, cols), MR) * kc;
+  if (!b->packed) count += (size_t)ck_f32_round_up(min_int(cols, CK_F32_NC), NR) * kc;
   return count;
 }
 
@@ -125,9 +144,9 @@ void ck_f32_gemm(
   }
   const size_t mp = (size_t)ck_f32_round_up(m, MR), np = (size_t)ck_f32_round_up(n, NR);
   const ck_f32_view av = view_of(a, 1, m, n, k), bv = view_of(b, 0, m, n, k);
-  const int mcMax = a->packed ? row1 - row0 : CK_F32_MC;
+  const int mcMax = a_block_rows(a, row1 - row0, col1 - col0);
   float *aScratch = scratch, *bScratch = scratch;
-  if (!a->packed) bScratch += (size_t)ck_f32_round_up(min_int(row1 - row0, CK_F32_MC), MR) * min_int(CK_F32_KC, k);
+  if (!a->packed) bScratch += (size_t)ck_f32_round_up(mcMax, MR) * min_int(CK_F32_KC, k);
 
   for (int ic = row0; ic < row1; ic += mcMax) {
     const int mc = min_int(mcMax, row1 - ic);

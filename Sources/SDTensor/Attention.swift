@@ -8,8 +8,8 @@ import Foundation
 /// permutation copies are made. The (batch, head, row block) tasks are independent: they are
 /// split over the threads, each running single-threaded GEMMs (as PyTorch parallelises its
 /// CPU attention over heads), which suits head dims of 40–160 far better than threading each
-/// small GEMM. The GEMMs are sdedit's packed kernels (bf16, or fp32 on AVX-512 CPUs), or
-/// OpenBLAS elsewhere.
+/// small GEMM. The GEMMs are sdedit's packed kernels (bf16, or fp32 on AVX-512 CPUs, with each
+/// head's K and V packed once), or OpenBLAS elsewhere.
 public enum Attention {
   /// Query rows per block.
   public static let blockRows = 128
@@ -28,45 +28,49 @@ public enum Attention {
     precondition(k.shape == [batch, tk, width] && v.shape == k.shape, "attention: q \(q.shape) k \(k.shape) v \(v.shape)")
     precondition(width % heads == 0, "attention: width \(width) is not divisible by \(heads) heads")
     let d = width / heads
-    let scale = scale ?? 1 / Float(d).squareRoot()
-    let rowsPerBlock = Swift.min(blockRows, tq)
-    let blocks = (tq + rowsPerBlock - 1) / rowsPerBlock
-    if precision == .bf16, BF16GEMM.isAvailable {
-      return packed(q: q, k: k, v: v, heads: heads, scale: scale, causal: causal, bf16: true)
-    }
-    if F32GEMM.isAvailable {
-      return packed(q: q, k: k, v: v, heads: heads, scale: scale, causal: causal, bf16: false)
-    }
-    // Elsewhere: OpenBLAS, single-threaded per task.
+    let shape = Shape(batch: batch, tq: tq, tk: tk, width: width, heads: heads, scale: scale ?? 1 / Float(d).squareRoot(), causal: causal)
     return Profiler.measure("attention") {
       Tensor(shape: [batch, tq, width]) { out in
         q.withUnsafeBufferPointer { qb in
           k.withUnsafeBufferPointer { kb in
             v.withUnsafeBufferPointer { vb in
-              let (qBase, kBase, vBase, oBase) = (qb.baseAddress!, kb.baseAddress!, vb.baseAddress!, out.baseAddress!)
-              GEMM.withSingleThreadedBLAS { blas in
-                Threading.parallelFor(batch * heads * blocks) { tasks in
-                  let scores = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerBlock * tk)
-                  defer { scores.deallocate() }
-                  for task in tasks {
-                    let (bh, block) = task.quotientAndRemainder(dividingBy: blocks)
-                    let (b, h) = bh.quotientAndRemainder(dividingBy: heads)
-                    let row0 = block * rowsPerBlock, rows = Swift.min(rowsPerBlock, tq - row0)
-                    let offset = b * tk * width + h * d
-                    let oh = oBase + b * tq * width + h * d + row0 * width
-                    // scores: [rows, Tk] = q[rows, d] · kᵀ[d, Tk]
+              let (qBase, kBase, vBase) = (qb.baseAddress!, kb.baseAddress!, vb.baseAddress!)
+              if precision == .bf16, BF16GEMM.isAvailable {
+                let heads = packHeads(shape, k: kBase, v: vBase) { kT, vh in
+                  (PackedBF16Matrix(side: .b, rows: d, columns: tk, floats: kT, leadingDimension: width, transposed: true),
+                   PackedBF16Matrix(side: .b, rows: tk, columns: d, floats: vh, leadingDimension: width))
+                }
+                run(shape, q: qBase, out: out.baseAddress!) { bh, qRows, rows, scores in
+                  BF16GEMM.multiply(
+                    m: rows, n: tk, k: d, a: .floats(qRows, leadingDimension: width), b: .packed(heads[bh].0),
+                    c: scores, ldc: tk, rows: 0..<rows, columns: 0..<tk)
+                } weighted: { bh, scores, rows, oRows in
+                  BF16GEMM.multiply(
+                    m: rows, n: d, k: tk, a: .floats(scores, leadingDimension: tk), b: .packed(heads[bh].1),
+                    c: oRows, ldc: width, rows: 0..<rows, columns: 0..<d)
+                }
+              } else if F32GEMM.isAvailable {
+                let heads = packHeads(shape, k: kBase, v: vBase) { kT, vh in
+                  (PackedF32Matrix(side: .b, rows: d, columns: tk, floats: kT, leadingDimension: width, transposed: true),
+                   PackedF32Matrix(side: .b, rows: tk, columns: d, floats: vh, leadingDimension: width))
+                }
+                run(shape, q: qBase, out: out.baseAddress!) { bh, qRows, rows, scores in
+                  F32GEMM.multiply(
+                    m: rows, n: tk, k: d, a: .floats(qRows, leadingDimension: width), b: .packed(heads[bh].0),
+                    c: scores, ldc: tk, rows: 0..<rows, columns: 0..<tk)
+                } weighted: { bh, scores, rows, oRows in
+                  F32GEMM.multiply(
+                    m: rows, n: d, k: tk, a: .floats(scores, leadingDimension: tk), b: .packed(heads[bh].1),
+                    c: oRows, ldc: width, rows: 0..<rows, columns: 0..<d)
+                }
+              } else {
+                GEMM.withSingleThreadedBLAS { blas in
+                  run(shape, q: qBase, out: out.baseAddress!) { bh, qRows, rows, scores in
                     blas.sgemm(
-                      transB: true, m: rows, n: tk, k: d, a: qBase + b * tq * width + h * d + row0 * width,
-                      lda: width, b: kBase + offset, ldb: width, c: scores, ldc: tk)
-                    if causal {
-                      for r in 0..<rows where row0 + r + 1 < tk {
-                        (scores + r * tk + row0 + r + 1).update(repeating: -.infinity, count: tk - row0 - r - 1)
-                      }
-                    }
-                    ck_softmax_rows(scores, rows, tk, tk, scale)
-                    // out: [rows, d] = p[rows, Tk] · v[Tk, d]
-                    blas.sgemm(
-                      m: rows, n: d, k: tk, a: scores, lda: tk, b: vBase + offset, ldb: width, c: oh, ldc: width)
+                      transB: true, m: rows, n: tk, k: d, a: qRows, lda: width, b: kBase + shape.offset(bh), ldb: width,
+                      c: scores, ldc: tk)
+                  } weighted: { bh, scores, rows, oRows in
+                    blas.sgemm(m: rows, n: d, k: tk, a: scores, lda: tk, b: vBase + shape.offset(bh), ldb: width, c: oRows, ldc: width)
                   }
                 }
               }
@@ -77,84 +81,54 @@ public enum Attention {
     }
   }
 
-  /// The packed-kernel form, for `BF16GEMM` (`Precision.bf16`) or `F32GEMM` (fp32 on AVX-512
-  /// CPUs): each head's K and V are packed once, then the (batch, head, row block) tasks run the
-  /// GEMM single-threaded on their thread; scores stay fp32 and the softmax is the same. No BLAS
-  /// call is made, so nothing waits on OpenBLAS's thread count.
-  static func packed(q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float, causal: Bool, bf16: Bool) -> Tensor {
-    let (batch, tq, width) = (q.shape[0], q.shape[1], q.shape[2])
-    let tk = k.shape[1], d = width / heads
-    let rowsPerBlock = Swift.min(blockRows, tq)
-    let blocks = (tq + rowsPerBlock - 1) / rowsPerBlock
-    /// kᵀ `[d × Tk]` and v `[Tk × d]` of one (batch, head), packed as B operands.
-    enum PackedHead {
-      case bf16(PackedBF16Matrix, PackedBF16Matrix)
-      case f32(PackedF32Matrix, PackedF32Matrix)
+  /// The sizes of one attention call.
+  struct Shape {
+    let batch: Int, tq: Int, tk: Int, width: Int, heads: Int, scale: Float, causal: Bool
+    var d: Int { width / heads }
+    var rowsPerBlock: Int { Swift.min(blockRows, tq) }
+    var blocks: Int { (tq + rowsPerBlock - 1) / rowsPerBlock }
+    /// Where head `bh` (batch · heads + head) starts in K or V.
+    func offset(_ bh: Int) -> Int { (bh / heads) * tk * width + (bh % heads) * d }
+  }
+
+  /// Packs the kᵀ `[d × Tk]` and v `[Tk × d]` of every (batch, head) once, in parallel.
+  static func packHeads<P>(
+    _ s: Shape, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+    _ pack: (_ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>) -> (P, P)
+  ) -> [(P, P)] {
+    var packed = [(P, P)?](repeating: nil, count: s.batch * s.heads)
+    packed.withUnsafeMutableBufferPointer { slots in
+      Threading.parallelFor(s.batch * s.heads) { range in
+        for bh in range { slots[bh] = pack(k + s.offset(bh), v + s.offset(bh)) }
+      }
     }
-    return Profiler.measure("attention") {
-      Tensor(shape: [batch, tq, width]) { out in
-        q.withUnsafeBufferPointer { qb in
-          k.withUnsafeBufferPointer { kb in
-            v.withUnsafeBufferPointer { vb in
-              let (qBase, kBase, vBase, oBase) = (qb.baseAddress!, kb.baseAddress!, vb.baseAddress!, out.baseAddress!)
-              var packedHeads = [PackedHead?](repeating: nil, count: batch * heads)
-              packedHeads.withUnsafeMutableBufferPointer { slots in
-                Threading.parallelFor(batch * heads) { range in
-                  for bh in range {
-                    let offset = (bh / heads) * tk * width + (bh % heads) * d
-                    let (kh, vh) = (kBase + offset, vBase + offset)
-                    slots[bh] = bf16
-                      ? .bf16(
-                        PackedBF16Matrix(side: .b, rows: d, columns: tk, floats: kh, leadingDimension: width, transposed: true),
-                        PackedBF16Matrix(side: .b, rows: tk, columns: d, floats: vh, leadingDimension: width))
-                      : .f32(
-                        PackedF32Matrix(side: .b, rows: d, columns: tk, floats: kh, leadingDimension: width, transposed: true),
-                        PackedF32Matrix(side: .b, rows: tk, columns: d, floats: vh, leadingDimension: width))
-                  }
-                }
-              }
-              Threading.parallelFor(batch * heads * blocks) { tasks in
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerBlock * tk)
-                defer { scores.deallocate() }
-                for task in tasks {
-                  let (bh, block) = task.quotientAndRemainder(dividingBy: blocks)
-                  let (b, h) = bh.quotientAndRemainder(dividingBy: heads)
-                  let row0 = block * rowsPerBlock, rows = Swift.min(rowsPerBlock, tq - row0)
-                  let rowOffset = b * tq * width + h * d + row0 * width
-                  let (qRows, oRows) = (qBase + rowOffset, oBase + rowOffset)
-                  // scores: [rows, Tk] = q[rows, d] · kᵀ[d, Tk]
-                  switch packedHeads[bh]! {
-                  case .bf16(let kT, _):
-                    BF16GEMM.multiply(
-                      m: rows, n: tk, k: d, a: .floats(qRows, leadingDimension: width), b: .packed(kT),
-                      c: scores, ldc: tk, rows: 0..<rows, columns: 0..<tk)
-                  case .f32(let kT, _):
-                    F32GEMM.multiply(
-                      m: rows, n: tk, k: d, a: .floats(qRows, leadingDimension: width), b: .packed(kT),
-                      c: scores, ldc: tk, rows: 0..<rows, columns: 0..<tk)
-                  }
-                  if causal {
-                    for r in 0..<rows where row0 + r + 1 < tk {
-                      (scores + r * tk + row0 + r + 1).update(repeating: -.infinity, count: tk - row0 - r - 1)
-                    }
-                  }
-                  ck_softmax_rows(scores, rows, tk, tk, scale)
-                  // out: [rows, d] = p[rows, Tk] · v[Tk, d]
-                  switch packedHeads[bh]! {
-                  case .bf16(_, let vPacked):
-                    BF16GEMM.multiply(
-                      m: rows, n: d, k: tk, a: .floats(scores, leadingDimension: tk), b: .packed(vPacked),
-                      c: oRows, ldc: width, rows: 0..<rows, columns: 0..<d)
-                  case .f32(_, let vPacked):
-                    F32GEMM.multiply(
-                      m: rows, n: d, k: tk, a: .floats(scores, leadingDimension: tk), b: .packed(vPacked),
-                      c: oRows, ldc: width, rows: 0..<rows, columns: 0..<d)
-                  }
-                }
-              }
-            }
+    return packed.map { $0! }
+  }
+
+  /// The (batch, head, row block) tasks over the threads: `scores` computes q·kᵀ of `rows` query
+  /// rows into a `[rows, Tk]` buffer, which is masked (causal), softmaxed with `scale`, and
+  /// handed to `weighted` to write p·v into the output rows.
+  static func run(
+    _ s: Shape, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+    scores: (_ bh: Int, _ qRows: UnsafePointer<Float>, _ rows: Int, _ scores: UnsafeMutablePointer<Float>) -> Void,
+    weighted: (_ bh: Int, _ scores: UnsafePointer<Float>, _ rows: Int, _ out: UnsafeMutablePointer<Float>) -> Void
+  ) {
+    let (blocks, rowsPerBlock, tk) = (s.blocks, s.rowsPerBlock, s.tk)
+    Threading.parallelFor(s.batch * s.heads * blocks) { tasks in
+      let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerBlock * tk)
+      defer { buffer.deallocate() }
+      for task in tasks {
+        let (bh, block) = task.quotientAndRemainder(dividingBy: blocks)
+        let row0 = block * rowsPerBlock, rows = Swift.min(rowsPerBlock, s.tq - row0)
+        let rowOffset = (bh / s.heads) * s.tq * s.width + (bh % s.heads) * s.d + row0 * s.width
+        scores(bh, q + rowOffset, rows, buffer)  // [rows, Tk]
+        if s.causal {
+          for r in 0..<rows where row0 + r + 1 < tk {
+            (buffer + r * tk + row0 + r + 1).update(repeating: -.infinity, count: tk - row0 - r - 1)
           }
         }
+        ck_softmax_rows(buffer, rows, tk, tk, s.scale)
+        weighted(bh, buffer, rows, out + rowOffset)  // [rows, d]
       }
     }
   }

@@ -52,6 +52,12 @@ extension Tensor {
     let outH = (h + padding.top + padding.bottom - kh) / stride + 1
     let outW = (w + padding.left + padding.right - kw) / stride + 1
     precondition(outH > 0 && outW > 0, "conv2d: output would be empty for input \(shape)")
+    // A 16-bit weight multiplies as an fp32 one widened per call: packed whole once for all
+    // images when the products are wide enough to reuse it, else block by block in the GEMM.
+    var wholeA: PackedF32Matrix?
+    if let halves = weight.halves, PackedConvolution.packsWhole(m: o, k: c * kh * kw, pixels: outH * outW) {
+      wholeA = halves.operand(transposed: false).packedWhole(side: .a, rows: halves.rows, columns: halves.columns)
+    }
     var y = Profiler.measure("conv2d") { Tensor(shape: [n, o, outH, outW]) { out in
       withUnsafeBufferPointer { xBuf in
         let x = xBuf.baseAddress!, yb = out.baseAddress!
@@ -62,8 +68,8 @@ extension Tensor {
             pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW))
           let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0)
           let dst = yb + b * o * outH * outW
-          if weight.packed != nil || weight.packedFloat != nil {
-            PackedConvolution.run(weight: weight, source: source, pointwise: pointwise, into: dst)
+          if weight.packed != nil || weight.packedFloat != nil || weight.halves != nil {
+            PackedConvolution.run(weight: weight, packedA: wholeA, source: source, pointwise: pointwise, into: dst)
           } else {
             Tensor.bandedConvolution(weight: weight.float!, source: source, pointwise: pointwise, into: dst)
           }
@@ -160,7 +166,20 @@ extension Tensor {
 /// threads along the output pixels when there are enough panels of them, else along the output
 /// channels. Each C element's sum order is fixed by the kernel, so the split changes nothing.
 enum PackedConvolution {
-  static func run(weight: MatrixWeight, source: ck_conv_source, pointwise: Bool, into c: UnsafeMutablePointer<Float>) {
+  /// Whether a 16-bit weight (`m × k`) is better packed whole before the products than block by
+  /// block in each: a raw A is packed per 128-row block (CK_F32_MC), and the image's columns are
+  /// packed again for each of those blocks, which costs more than one whole packing once the
+  /// ranges hold more than a block's worth of pixels.
+  static func packsWhole(m: Int, k: Int, pixels: Int) -> Bool {
+    let chunks = Swift.min(Threading.threadCount, Swift.max(1, 2 * m * pixels * k / (1 << 21)))
+    return m > 128 && pixels / chunks > 128
+  }
+
+  /// `packedA`, when given, is the weight packed for this call (it replaces `weight.halves`).
+  static func run(
+    weight: MatrixWeight, packedA: PackedF32Matrix? = nil, source: ck_conv_source, pointwise: Bool,
+    into c: UnsafeMutablePointer<Float>
+  ) {
     let m = weight.shape[0], k = Int(source.channels) * Int(source.kernel_h) * Int(source.kernel_w)
     let n = Int(source.out_h) * Int(source.out_w)
     FLOPCounter.add(2 * m * n * k)
@@ -175,7 +194,9 @@ enum PackedConvolution {
     let units = splitColumns ? columnUnits : rowUnits
     var source = source
     let image = source.image
-    withExtendedLifetime(weight) {
+    // fp32 products: the weight packed at load or for this call, or its 16-bit values.
+    let f32A: F32GEMM.Operand? = (packedA ?? weight.packedFloat).map { .packed($0) } ?? weight.halves?.operand(transposed: false)
+    withExtendedLifetime((weight, packedA)) {
       withUnsafePointer(to: &source) { src in
         let data = pointwise ? UnsafeRawPointer(image) : UnsafeRawPointer(src)
         let kind = pointwise ? CK_BF16_SRC_F32 : CK_GEMM_SRC_CONV
@@ -192,8 +213,8 @@ enum PackedConvolution {
             ck_bf16_gemm(
               Int32(m), Int32(n), Int32(k), &a, &b, c, n, 0, Int32(rows.lowerBound), Int32(rows.upperBound),
               Int32(columns.lowerBound), Int32(columns.upperBound), scratch)
-          } else if let packed = weight.packedFloat {
-            var a = ck_f32_operand(packed: packed.floats, data: nil, kind: CK_BF16_SRC_F32, ld: 0, trans: 0)
+          } else {
+            var a = f32A!.cOperand
             var b = ck_f32_operand(packed: nil, data: data, kind: kind, ld: n, trans: 0)
             F32GEMM.run(m: m, n: n, k: k, a: &a, b: &b, c: c, ldc: n, accumulate: false, rows: rows, columns: columns)
           }

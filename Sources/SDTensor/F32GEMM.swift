@@ -32,6 +32,10 @@ public enum F32GEMM {
     case packed(PackedF32Matrix)
     /// Row-major fp32 memory holding op(X) (`transposed == false`) or its transpose.
     case floats(UnsafePointer<Float>, leadingDimension: Int, transposed: Bool = false)
+    /// The same as 16-bit bits, fp16 or (`isBFloat16`) bfloat16 — e.g. a checkpoint's weight
+    /// kept at 2 bytes a value — widened exactly while it is packed: the product equals the one
+    /// with the widened fp32 copy bit for bit.
+    case halves(UnsafePointer<UInt16>, leadingDimension: Int, transposed: Bool = false, isBFloat16: Bool)
   }
 
   /// `c[m × n] = op(a) · op(b)` (or `+=` when `accumulate`), split over `Threading.threadCount`.
@@ -47,19 +51,19 @@ public enum F32GEMM {
     let rowUnits = (m + rowPanel - 1) / rowPanel, columnUnits = (n + columnPanel - 1) / columnPanel
     let chunks = min(Threading.threadCount, max(1, 2 * m * n * max(k, 1) / (1 << 21)))
     let splitRows: Bool
-    switch (a, b) {
-    case (.floats, .packed): splitRows = rowUnits >= 2 * chunks || rowUnits >= columnUnits
-    case (.packed, .floats): splitRows = !(columnUnits >= 2 * chunks || columnUnits >= rowUnits)
+    switch (a.isPacked, b.isPacked) {
+    case (false, true): splitRows = rowUnits >= 2 * chunks || rowUnits >= columnUnits
+    case (true, false): splitRows = !(columnUnits >= 2 * chunks || columnUnits >= rowUnits)
     default: splitRows = m >= n
     }
     // The operand that is not split is read whole by every range: pack it once. A raw B is
     // also packed again for every 128-row block of A (CK_F32_MC) within one range.
     var a = a, b = b
     let repays = splitRows && m > 128
-    if splitRows, repays || chunks > 1, case .floats(let p, let ld, let t) = b {
-      b = .packed(PackedF32Matrix(side: .b, rows: k, columns: n, floats: p, leadingDimension: ld, transposed: t))
-    } else if !splitRows, repays || chunks > 1, case .floats(let p, let ld, let t) = a {
-      a = .packed(PackedF32Matrix(side: .a, rows: m, columns: k, floats: p, leadingDimension: ld, transposed: t))
+    if splitRows, k > 0, repays || chunks > 1, !b.isPacked {
+      b = .packed(b.packedWhole(side: .b, rows: k, columns: n))
+    } else if !splitRows, k > 0, repays || chunks > 1, !a.isPacked {
+      a = .packed(a.packedWhole(side: .a, rows: m, columns: k))
     }
     let units = splitRows ? rowUnits : columnUnits
     let panel = splitRows ? rowPanel : columnPanel
@@ -104,7 +108,7 @@ public enum F32GEMM {
         precondition(
           p.side == side && p.rows == rows && p.columns == columns,
           "F32GEMM: operand \(side) packed as \(p.side) \(p.rows)×\(p.columns), used as \(rows)×\(columns)")
-      case .floats(_, let ld, let transposed):
+      case .floats(_, let ld, let transposed), .halves(_, let ld, let transposed, _):
         precondition(ld >= (transposed ? rows : columns) || k == 0, "F32GEMM: operand \(side) leading dimension \(ld)")
       }
     }
@@ -126,8 +130,7 @@ public enum F32GEMM {
     m: Int, n: Int, k: Int, a: UnsafePointer<ck_f32_operand>, b: UnsafePointer<ck_f32_operand>,
     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, rows: Range<Int>, columns: Range<Int>
   ) {
-    let count = ck_f32_gemm_scratch_count(
-      Int32(rows.count), Int32(columns.count), Int32(k), a.pointee.packed == nil ? 0 : 1, b.pointee.packed == nil ? 0 : 1)
+    let count = ck_f32_gemm_scratch_for(Int32(rows.count), Int32(columns.count), Int32(k), a, b)
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
     defer { scratch.deallocate() }
     ck_f32_gemm(
@@ -145,6 +148,28 @@ extension F32GEMM.Operand {
       return ck_f32_operand(packed: p.floats, data: nil, kind: CK_BF16_SRC_F32, ld: 0, trans: 0)
     case .floats(let pointer, let ld, let transposed):
       return ck_f32_operand(packed: nil, data: UnsafeRawPointer(pointer), kind: CK_BF16_SRC_F32, ld: ld, trans: transposed ? 1 : 0)
+    case .halves(let pointer, let ld, let transposed, let isBFloat16):
+      return ck_f32_operand(
+        packed: nil, data: UnsafeRawPointer(pointer), kind: isBFloat16 ? CK_BF16_SRC_BF16 : CK_BF16_SRC_F16, ld: ld,
+        trans: transposed ? 1 : 0)
+    }
+  }
+
+  var isPacked: Bool {
+    if case .packed = self { return true }
+    return false
+  }
+
+  /// This operand packed whole for `side` as the logical `rows × columns` op(X).
+  func packedWhole(side: PackedF32Matrix.Side, rows: Int, columns: Int) -> PackedF32Matrix {
+    switch self {
+    case .packed(let p): return p
+    case .floats(let pointer, let ld, let transposed):
+      return PackedF32Matrix(side: side, rows: rows, columns: columns, floats: pointer, leadingDimension: ld, transposed: transposed)
+    case .halves(let pointer, let ld, let transposed, let isBFloat16):
+      return PackedF32Matrix(
+        side: side, rows: rows, columns: columns, halfBits: pointer, isBFloat16: isBFloat16, leadingDimension: ld,
+        transposed: transposed)
     }
   }
 }

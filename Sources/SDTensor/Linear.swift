@@ -6,7 +6,7 @@ extension Tensor {
   }
 
   /// The same with a weight held for the current precision: packed bf16 (`BF16GEMM`), packed
-  /// fp32 (`F32GEMM`) or a plain fp32 tensor (OpenBLAS).
+  /// fp32 or 16-bit widened per call (`F32GEMM`), or a plain fp32 tensor (OpenBLAS).
   public func linear(weight: MatrixWeight, bias: Tensor?) -> Tensor {
     let inFeatures = dim(-1)
     precondition(weight.shape.count == 2 && weight.shape[1] == inFeatures, "linear: weight \(weight.shape) for input \(shape)")
@@ -26,6 +26,12 @@ extension Tensor {
             F32GEMM.multiply(
               m: rows, n: outFeatures, k: inFeatures, a: .floats(a, leadingDimension: inFeatures),
               b: .packed(packed), c: c, ldc: outFeatures)
+          } else if let halves = weight.halves {
+            withExtendedLifetime(halves) {
+              F32GEMM.multiply(
+                m: rows, n: outFeatures, k: inFeatures, a: .floats(a, leadingDimension: inFeatures),
+                b: halves.operand(transposed: true), c: c, ldc: outFeatures)
+            }
           } else {
             weight.float!.withUnsafeBufferPointer { w in
               GEMM.sgemm(

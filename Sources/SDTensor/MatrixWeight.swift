@@ -1,7 +1,9 @@
 /// A layer's weight matrix held the way the current `Precision` multiplies it: bfloat16 packed
-/// once for `BF16GEMM`, fp32 packed once for `F32GEMM` (where the CPU has AVX-512), or the plain
-/// fp32 tensor for OpenBLAS elsewhere. Only one form is kept, so packing never doubles the
-/// memory the weights take (bf16 halves it).
+/// once for `BF16GEMM`, fp32 packed once for `F32GEMM` (where the CPU has AVX-512), a
+/// checkpoint's fp16/bf16 values kept as they are and widened by `F32GEMM` while it packs each
+/// product (`halves`, fp32 precision from a 16-bit checkpoint), or the plain fp32 tensor for
+/// OpenBLAS elsewhere. Only one form is kept, so packing never doubles the memory the weights
+/// take (bf16 and 16-bit storage halve it).
 public struct MatrixWeight: Sendable {
   /// How the layer multiplies by the weight, which fixes the operand it is packed as.
   public enum Role: Sendable {
@@ -20,6 +22,9 @@ public struct MatrixWeight: Sendable {
   public let packedFloat: PackedF32Matrix?
   /// The packed bfloat16 weight (bf16 precision).
   public let packed: PackedBF16Matrix?
+  /// The checkpoint's 16-bit values, stored row-major `[shape[0], rest]` (fp32 precision where
+  /// `F32GEMM.isAvailable`, from an F16/BF16 checkpoint).
+  public let halves: HalfMatrix?
 
   /// Holds `tensor` for `precision` (bf16 falls back to fp32 where the CPU cannot run it).
   public init(_ tensor: Tensor, role: Role, precision: Precision = .fp32) {
@@ -38,6 +43,7 @@ public struct MatrixWeight: Sendable {
     self.float = float
     self.packed = packed
     self.packedFloat = packedFloat
+    halves = nil
   }
 
   /// Packs a checkpoint's 16-bit weight (F16 or BF16 bits, dense, of PyTorch `shape`) straight to
@@ -56,13 +62,27 @@ public struct MatrixWeight: Sendable {
         side: side, rows: logical.0, columns: logical.1, bfloat16Bits: bits, leadingDimension: columns, transposed: transposed)
       : PackedBF16Matrix(
         side: side, rows: logical.0, columns: logical.1, float16Bits: bits, leadingDimension: columns, transposed: transposed)
-    return MatrixWeight(shape: shape, role: role, packed: packed)
+    return MatrixWeight(shape: shape, role: role, packed: packed, halves: nil)
   }
 
-  private init(shape: [Int], role: Role, packed: PackedBF16Matrix) {
+  /// Keeps a checkpoint's 16-bit weight (F16 or BF16 bits, dense, of PyTorch `shape`) as a
+  /// copy of its bits for fp32 products that widen it per call — where `F32GEMM.isAvailable`;
+  /// nil otherwise.
+  public static func keepingHalfBits(
+    bits: UnsafePointer<UInt16>, isBFloat16: Bool, shape: [Int], role: Role
+  ) -> MatrixWeight? {
+    guard F32GEMM.isAvailable, let rows = shape.first, rows > 0 else { return nil }
+    let columns = shape.dropFirst().reduce(1, *)
+    guard columns > 0 else { return nil }
+    let halves = HalfMatrix(copying: bits, rows: rows, columns: columns, isBFloat16: isBFloat16)
+    return MatrixWeight(shape: shape, role: role, packed: nil, halves: halves)
+  }
+
+  private init(shape: [Int], role: Role, packed: PackedBF16Matrix?, halves: HalfMatrix?) {
     self.shape = shape
     self.role = role
     self.packed = packed
+    self.halves = halves
     float = nil
     packedFloat = nil
   }
@@ -78,5 +98,7 @@ public struct MatrixWeight: Sendable {
   public var precision: Precision { packed == nil ? .fp32 : .bf16 }
 
   /// Bytes the weight occupies in memory.
-  public var byteCount: Int { packed?.byteCount ?? packedFloat?.byteCount ?? (float?.count ?? 0) * 4 }
+  public var byteCount: Int {
+    packed?.byteCount ?? packedFloat?.byteCount ?? halves?.byteCount ?? (float?.count ?? 0) * 4
+  }
 }

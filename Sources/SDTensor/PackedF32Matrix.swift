@@ -42,6 +42,25 @@ public struct PackedF32Matrix: @unchecked Sendable {
     side: Side, rows: Int, columns: Int, floats: UnsafePointer<Float>, leadingDimension: Int,
     transposed: Bool = false
   ) {
+    self.init(
+      side: side, rows: rows, columns: columns, kind: CK_BF16_SRC_F32, source: UnsafeRawPointer(floats),
+      leadingDimension: leadingDimension, transposed: transposed)
+  }
+
+  /// Packs 16-bit bits (fp16, or bfloat16 when `isBFloat16`) laid out as for the fp32 init,
+  /// widened exactly: the panels equal those of the widened fp32 matrix.
+  public init(
+    side: Side, rows: Int, columns: Int, halfBits: UnsafePointer<UInt16>, isBFloat16: Bool, leadingDimension: Int,
+    transposed: Bool = false
+  ) {
+    self.init(
+      side: side, rows: rows, columns: columns, kind: isBFloat16 ? CK_BF16_SRC_BF16 : CK_BF16_SRC_F16,
+      source: UnsafeRawPointer(halfBits), leadingDimension: leadingDimension, transposed: transposed)
+  }
+
+  init(
+    side: Side, rows: Int, columns: Int, kind: Int32, source: UnsafeRawPointer, leadingDimension: Int, transposed: Bool
+  ) {
     precondition(F32GEMM.isAvailable, "PackedF32Matrix: this CPU has no AVX-512 (check F32GEMM.isAvailable)")
     precondition(rows > 0 && columns > 0, "PackedF32Matrix: empty \(rows)×\(columns) matrix")
     precondition(
@@ -56,8 +75,8 @@ public struct PackedF32Matrix: @unchecked Sendable {
     let depth = side == .a ? columns : rows
     let width = side == .a ? F32GEMM.rowPanel : F32GEMM.columnPanel
     Threading.parallelFor(panels, grain: max(1, (1 << 20) / max(1, depth * width))) { range in
-      ck_f32_pack_panels(
-        cSide, floats, leadingDimension, transposed ? 1 : 0, Int32(rows), Int32(columns),
+      ck_f32_pack_panels_from(
+        cSide, kind, source, leadingDimension, transposed ? 1 : 0, Int32(rows), Int32(columns),
         Int32(range.lowerBound), Int32(range.upperBound), dst)
     }
   }

@@ -120,9 +120,14 @@ int ck_f32_panel_count(int side, int rows, int cols);
 /// Packs panels [panel0, panel1) of the logical `rows × cols` fp32 operand (stored row-major,
 /// leading dimension `ld`, transposed when `trans`) into `dst`.
 void ck_f32_pack_panels(int side, const float *src, size_t ld, int trans, int rows, int cols, int panel0, int panel1, float *dst);
+/// The same from a source of element `kind` (CK_BF16_SRC_F32, _F16 or _BF16: 16-bit bits are
+/// widened exactly).
+void ck_f32_pack_panels_from(
+  int side, int kind, const void *src, size_t ld, int trans, int rows, int cols, int panel0, int panel1, float *dst);
 
-/// One fp32 GEMM operand: packed (`packed` non-NULL), raw fp32 (`kind` CK_BF16_SRC_F32) or a
-/// convolution's column matrix (`kind` CK_GEMM_SRC_CONV, B only).
+/// One fp32 GEMM operand: packed (`packed` non-NULL), raw memory of `kind` CK_BF16_SRC_F32,
+/// _F16 or _BF16 (16-bit bits widened exactly while packing) or a convolution's column matrix
+/// (`kind` CK_GEMM_SRC_CONV, B only).
 typedef struct {
   const float *packed;
   const void *data;
@@ -131,8 +136,11 @@ typedef struct {
   int trans;
 } ck_f32_operand;
 
-/// Floats of scratch that ck_f32_gemm needs for a `rows × cols` range of C.
+/// Floats of scratch that ck_f32_gemm needs for a `rows × cols` range of C with fp32 or
+/// convolution operands (ck_f32_gemm_scratch_for covers every kind).
 size_t ck_f32_gemm_scratch_count(int rows, int cols, int k, int a_packed, int b_packed);
+/// Floats of scratch that ck_f32_gemm needs for a `rows × cols` range of C with these operands.
+size_t ck_f32_gemm_scratch_for(int rows, int cols, int k, const ck_f32_operand *a, const ck_f32_operand *b);
 /// C rows [row0, row1) × columns [col0, col1) of op(A)·op(B), as ck_bf16_gemm.
 void ck_f32_gemm(
   int m, int n, int k, const ck_f32_operand *a, const ck_f32_operand *b,

@@ -1,0 +1,58 @@
+/// A weight matrix kept as a checkpoint's 16-bit values (fp16 or bfloat16 bits, row-major as
+/// stored), for fp32 precision: `F32GEMM` widens it exactly while packing each block of a
+/// product (`F32GEMM.Operand.halves`), so the layer holds 2 bytes a value instead of 4 and
+/// computes exactly what the widened fp32 weight would.
+///
+/// The bits are copied out of the checkpoint's mapping into owned, 64-byte aligned memory, so
+/// that the file's pages can be dropped after loading.
+public struct HalfMatrix: @unchecked Sendable {
+  /// Stored rows (the weight's `shape[0]`).
+  public let rows: Int
+  /// Stored columns (the product of the rest of the weight's shape).
+  public let columns: Int
+  /// bfloat16 bits when true, IEEE fp16 bits otherwise.
+  public let isBFloat16: Bool
+  let storage: Storage
+
+  final class Storage {
+    let bits: UnsafeMutablePointer<UInt16>
+    let count: Int
+
+    init(count: Int) {
+      self.count = count
+      let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 32) * 2, alignment: 64)
+      bits = raw.bindMemory(to: UInt16.self, capacity: max(count, 32))
+    }
+
+    deinit { bits.deallocate() }
+  }
+
+  /// Copies `rows × columns` dense 16-bit values from `bits` (e.g. a mapped checkpoint file).
+  public init(copying bits: UnsafePointer<UInt16>, rows: Int, columns: Int, isBFloat16: Bool) {
+    precondition(rows > 0 && columns > 0, "HalfMatrix: empty \(rows)×\(columns) matrix")
+    self.rows = rows
+    self.columns = columns
+    self.isBFloat16 = isBFloat16
+    let count = rows * columns
+    storage = Storage(count: count)
+    let dst = storage.bits
+    // Reading a mapped file faults its pages in: spread large copies over the threads.
+    let chunk = 1 << 20
+    Threading.parallelFor((count + chunk - 1) / chunk, grain: 1) { range in
+      let start = range.lowerBound * chunk, end = min(count, range.upperBound * chunk)
+      (dst + start).update(from: bits + start, count: end - start)
+    }
+  }
+
+  /// The stored bits.
+  public var bits: UnsafePointer<UInt16> { UnsafePointer(storage.bits) }
+
+  /// The stored matrix as a GEMM operand (`transposed`: the logical operand is its transpose).
+  /// The matrix must outlive the product (`withExtendedLifetime`).
+  public func operand(transposed: Bool) -> F32GEMM.Operand {
+    .halves(bits, leadingDimension: columns, transposed: transposed, isBFloat16: isBFloat16)
+  }
+
+  /// Bytes held.
+  public var byteCount: Int { storage.count * 2 }
+}
