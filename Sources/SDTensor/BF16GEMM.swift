@@ -53,37 +53,21 @@ public enum BF16GEMM {
     guard m > 0, n > 0 else { return }
     validate(m: m, n: n, k: k, a: a, b: b, ldc: ldc)
     FLOPCounter.add(2 * m * n * k)
-    let rowUnits = (m + rowPanel - 1) / rowPanel, columnUnits = (n + columnPanel - 1) / columnPanel
-    // Below ~2 MFLOP per thread the dispatch costs more than it saves.
-    let chunks = min(Threading.threadCount, max(1, 2 * m * n * max(k, 1) / (1 << 21)))
-    if chunks == 1 {
+    let split = GEMMSplit(
+      m: m, n: n, k: k, aPacked: a.isPacked, bPacked: b.isPacked, rowPanel: rowPanel, columnPanel: columnPanel)
+    if split.chunks == 1 {
       run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, rows: 0..<m, columns: 0..<n)
       return
     }
-    let splitRows: Bool
-    switch (a, b) {
-    case (.floats, .packed): splitRows = rowUnits >= 2 * chunks || rowUnits >= columnUnits
-    case (.packed, .floats): splitRows = !(columnUnits >= 2 * chunks || columnUnits >= rowUnits)
-    default: splitRows = m >= n
-    }
     // The operand that is not split is read whole by every thread: pack it once.
     var a = a, b = b
-    if splitRows, case .floats(let p, let ld, let t) = b {
+    if split.splitRows, case .floats(let p, let ld, let t) = b {
       b = .packed(PackedBF16Matrix(side: .b, rows: k, columns: n, floats: p, leadingDimension: ld, transposed: t))
-    } else if !splitRows, case .floats(let p, let ld, let t) = a {
+    } else if !split.splitRows, case .floats(let p, let ld, let t) = a {
       a = .packed(PackedBF16Matrix(side: .a, rows: m, columns: k, floats: p, leadingDimension: ld, transposed: t))
     }
-    let units = splitRows ? rowUnits : columnUnits
-    let panel = splitRows ? rowPanel : columnPanel
-    Threading.parallelFor(units, grain: max(1, units / chunks)) { range in
-      let lower = range.lowerBound * panel
-      if splitRows {
-        let rows = lower..<min(m, range.upperBound * panel)
-        run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, rows: rows, columns: 0..<n)
-      } else {
-        let columns = lower..<min(n, range.upperBound * panel)
-        run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, rows: 0..<m, columns: columns)
-      }
+    split.forEachRange { rows, columns in
+      run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, rows: rows, columns: columns)
     }
   }
 
@@ -97,14 +81,9 @@ public enum BF16GEMM {
   ) {
     guard m > 0, n > 0, !rows.isEmpty, !columns.isEmpty else { return }
     validate(m: m, n: n, k: k, a: a, b: b, ldc: ldc)
-    precondition(rows.lowerBound >= 0 && rows.upperBound <= m, "BF16GEMM: rows \(rows) outside 0..<\(m)")
-    precondition(columns.lowerBound >= 0 && columns.upperBound <= n, "BF16GEMM: columns \(columns) outside 0..<\(n)")
-    if case .packed = a {
-      precondition(rows.lowerBound % rowPanel == 0, "BF16GEMM: packed A needs rows starting at a multiple of \(rowPanel)")
-    }
-    if case .packed = b {
-      precondition(columns.lowerBound % columnPanel == 0, "BF16GEMM: packed B needs columns starting at a multiple of \(columnPanel)")
-    }
+    GEMMSplit.checkRange(
+      "BF16GEMM", m: m, n: n, rows: rows, columns: columns, aPacked: a.isPacked, bPacked: b.isPacked,
+      rowPanel: rowPanel, columnPanel: columnPanel)
     FLOPCounter.add(2 * rows.count * columns.count * k)
     run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, rows: rows, columns: columns)
   }

@@ -48,14 +48,9 @@ public enum F32GEMM {
     guard m > 0, n > 0 else { return }
     validate(m: m, n: n, k: k, a: a, b: b, ldc: ldc)
     FLOPCounter.add(2 * m * n * k)
-    let rowUnits = (m + rowPanel - 1) / rowPanel, columnUnits = (n + columnPanel - 1) / columnPanel
-    let chunks = min(Threading.threadCount, max(1, 2 * m * n * max(k, 1) / (1 << 21)))
-    let splitRows: Bool
-    switch (a.isPacked, b.isPacked) {
-    case (false, true): splitRows = rowUnits >= 2 * chunks || rowUnits >= columnUnits
-    case (true, false): splitRows = !(columnUnits >= 2 * chunks || columnUnits >= rowUnits)
-    default: splitRows = m >= n
-    }
+    let split = GEMMSplit(
+      m: m, n: n, k: k, aPacked: a.isPacked, bPacked: b.isPacked, rowPanel: rowPanel, columnPanel: columnPanel)
+    let (splitRows, chunks) = (split.splitRows, split.chunks)
     // The operand that is not split is read whole by every range: pack it once. A raw B is
     // also packed again for every 128-row block of A (CK_F32_MC) within one range.
     var a = a, b = b
@@ -65,17 +60,8 @@ public enum F32GEMM {
     } else if !splitRows, k > 0, repays || chunks > 1, !a.isPacked {
       a = .packed(a.packedWhole(side: .a, rows: m, columns: k))
     }
-    let units = splitRows ? rowUnits : columnUnits
-    let panel = splitRows ? rowPanel : columnPanel
-    Threading.parallelFor(units, grain: max(1, units / chunks)) { range in
-      let lower = range.lowerBound * panel
-      if splitRows {
-        run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
-            rows: lower..<min(m, range.upperBound * panel), columns: 0..<n)
-      } else {
-        run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
-            rows: 0..<m, columns: lower..<min(n, range.upperBound * panel))
-      }
+    split.forEachRange { rows, columns in
+      run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, rows: rows, columns: columns)
     }
   }
 
@@ -87,14 +73,9 @@ public enum F32GEMM {
   ) {
     guard m > 0, n > 0, !rows.isEmpty, !columns.isEmpty else { return }
     validate(m: m, n: n, k: k, a: a, b: b, ldc: ldc)
-    precondition(rows.lowerBound >= 0 && rows.upperBound <= m, "F32GEMM: rows \(rows) outside 0..<\(m)")
-    precondition(columns.lowerBound >= 0 && columns.upperBound <= n, "F32GEMM: columns \(columns) outside 0..<\(n)")
-    if case .packed = a {
-      precondition(rows.lowerBound % rowPanel == 0, "F32GEMM: packed A needs rows starting at a multiple of \(rowPanel)")
-    }
-    if case .packed = b {
-      precondition(columns.lowerBound % columnPanel == 0, "F32GEMM: packed B needs columns starting at a multiple of \(columnPanel)")
-    }
+    GEMMSplit.checkRange(
+      "F32GEMM", m: m, n: n, rows: rows, columns: columns, aPacked: a.isPacked, bPacked: b.isPacked,
+      rowPanel: rowPanel, columnPanel: columnPanel)
     FLOPCounter.add(2 * rows.count * columns.count * k)
     run(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, rows: rows, columns: columns)
   }

@@ -12,20 +12,8 @@ public struct HalfMatrix: @unchecked Sendable {
   public let columns: Int
   /// bfloat16 bits when true, IEEE fp16 bits otherwise.
   public let isBFloat16: Bool
-  let storage: Storage
+  let storage: AlignedBuffer<UInt16>
 
-  final class Storage {
-    let bits: UnsafeMutablePointer<UInt16>
-    let count: Int
-
-    init(count: Int) {
-      self.count = count
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 32) * 2, alignment: 64)
-      bits = raw.bindMemory(to: UInt16.self, capacity: max(count, 32))
-    }
-
-    deinit { bits.deallocate() }
-  }
 
   /// Copies `rows × columns` dense 16-bit values from `bits` (e.g. a mapped checkpoint file).
   public init(copying bits: UnsafePointer<UInt16>, rows: Int, columns: Int, isBFloat16: Bool) {
@@ -34,8 +22,8 @@ public struct HalfMatrix: @unchecked Sendable {
     self.columns = columns
     self.isBFloat16 = isBFloat16
     let count = rows * columns
-    storage = Storage(count: count)
-    let dst = storage.bits
+    storage = AlignedBuffer(count: count)
+    let dst = storage.pointer
     // Reading a mapped file faults its pages in: spread large copies over the threads.
     let chunk = 1 << 20
     Threading.parallelFor((count + chunk - 1) / chunk, grain: 1) { range in
@@ -45,7 +33,7 @@ public struct HalfMatrix: @unchecked Sendable {
   }
 
   /// The stored bits.
-  public var bits: UnsafePointer<UInt16> { UnsafePointer(storage.bits) }
+  public var bits: UnsafePointer<UInt16> { UnsafePointer(storage.pointer) }
 
   /// The stored matrix as a GEMM operand (`transposed`: the logical operand is its transpose).
   /// The matrix must outlive the product (`withExtendedLifetime`).
@@ -54,5 +42,5 @@ public struct HalfMatrix: @unchecked Sendable {
   }
 
   /// Bytes held.
-  public var byteCount: Int { storage.count * 2 }
+  public var byteCount: Int { storage.byteCount }
 }

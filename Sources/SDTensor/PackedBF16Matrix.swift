@@ -31,21 +31,8 @@ public struct PackedBF16Matrix: @unchecked Sendable {
   public let rows: Int
   /// Columns of the logical operand (`k` for side `.a`, `n` for side `.b`).
   public let columns: Int
-  let storage: Storage
+  let storage: AlignedBuffer<UInt16>
 
-  /// 64-byte aligned packed bits (a panel's vectors then never straddle cache lines).
-  final class Storage {
-    let bits: UnsafeMutablePointer<UInt16>
-    let count: Int
-
-    init(count: Int) {
-      self.count = count
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 32) * 2, alignment: 64)
-      bits = raw.bindMemory(to: UInt16.self, capacity: max(count, 32))
-    }
-
-    deinit { bits.deallocate() }
-  }
 
   /// Packs an fp32 matrix. The logical operand is `rows × columns`; in memory it is row-major
   /// `rows × columns` (`transposed == false`) or `columns × rows` (`transposed == true`), with
@@ -129,9 +116,9 @@ public struct PackedBF16Matrix: @unchecked Sendable {
     self.rows = rows
     self.columns = columns
     let cSide = side.cValue
-    storage = Storage(count: ck_bf16_packed_count(cSide, Int32(rows), Int32(columns)))
+    storage = AlignedBuffer(count: ck_bf16_packed_count(cSide, Int32(rows), Int32(columns)))
     let panels = Int(ck_bf16_panel_count(cSide, Int32(rows), Int32(columns)))
-    let bits = storage.bits
+    let bits = storage.pointer
     // Panels are independent: split them over the threads (≥ ~1M elements per chunk).
     let depth = side == .a ? columns : rows
     let grain = max(1, (1 << 20) / max(1, depth * (side == .a ? BF16GEMM.rowPanel : BF16GEMM.columnPanel)))
@@ -143,10 +130,10 @@ public struct PackedBF16Matrix: @unchecked Sendable {
   }
 
   /// The packed bits (for the GEMM; layout described on the type).
-  var bits: UnsafePointer<UInt16> { UnsafePointer(storage.bits) }
+  var bits: UnsafePointer<UInt16> { UnsafePointer(storage.pointer) }
 
   /// Bytes held by the packed matrix.
-  public var byteCount: Int { storage.count * 2 }
+  public var byteCount: Int { storage.byteCount }
 }
 
 extension PackedBF16Matrix.Side {

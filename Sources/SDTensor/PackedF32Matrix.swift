@@ -19,21 +19,8 @@ public struct PackedF32Matrix: @unchecked Sendable {
   public let rows: Int
   /// Columns of the logical operand (`k` for side `.a`, `n` for side `.b`).
   public let columns: Int
-  let storage: Storage
+  let storage: AlignedBuffer<Float>
 
-  /// 64-byte aligned packed floats.
-  final class Storage {
-    let floats: UnsafeMutablePointer<Float>
-    let count: Int
-
-    init(count: Int) {
-      self.count = count
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
-      floats = raw.bindMemory(to: Float.self, capacity: max(count, 16))
-    }
-
-    deinit { floats.deallocate() }
-  }
 
   /// Packs an fp32 matrix. The logical operand is `rows × columns`; in memory it is row-major
   /// `rows × columns` (`transposed == false`) or `columns × rows` (`transposed == true`), with
@@ -69,9 +56,9 @@ public struct PackedF32Matrix: @unchecked Sendable {
     self.rows = rows
     self.columns = columns
     let cSide = side.cValue
-    storage = Storage(count: ck_f32_packed_count(cSide, Int32(rows), Int32(columns)))
+    storage = AlignedBuffer(count: ck_f32_packed_count(cSide, Int32(rows), Int32(columns)))
     let panels = Int(ck_f32_panel_count(cSide, Int32(rows), Int32(columns)))
-    let dst = storage.floats
+    let dst = storage.pointer
     let depth = side == .a ? columns : rows
     let width = side == .a ? F32GEMM.rowPanel : F32GEMM.columnPanel
     Threading.parallelFor(panels, grain: max(1, (1 << 20) / max(1, depth * width))) { range in
@@ -95,8 +82,8 @@ public struct PackedF32Matrix: @unchecked Sendable {
   }
 
   /// The packed floats (for the GEMM; layout described on the type).
-  var floats: UnsafePointer<Float> { UnsafePointer(storage.floats) }
+  var floats: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
 
   /// Bytes held by the packed matrix.
-  public var byteCount: Int { storage.count * 4 }
+  public var byteCount: Int { storage.byteCount }
 }
