@@ -46,7 +46,3 @@ struct CLIFailure: Error {
   init(_ message: String) { self.message = message }
 }
 
-/// Subcommands that are not built yet say so and exit 1 (never fake output).
-func notAvailableYet(_ name: String) throws -> Never {
-  throw CLIFailure("\(name) is not available yet in this build of sdedit")
-}

@@ -1,3 +1,0 @@
-import ArgumentParser
-
-// Subcommands whose pipelines are not built yet: they refuse to run (exit 1) rather than fake output.
