@@ -7,7 +7,9 @@ extension Tensor {
     return Profiler.measure("elementwise") { Tensor(shape: shape) { out in
       withUnsafeBufferPointer { a in
         other.withUnsafeBufferPointer { b in
-          for i in 0..<out.count { out[i] = op(a[i], b[i]) }
+          Threading.parallelFor(out.count, grain: 1 << 16) { range in
+            for i in range { out[i] = op(a[i], b[i]) }
+          }
         }
       }
     } }
@@ -18,7 +20,9 @@ extension Tensor {
   public func map(_ op: (Float) -> Float) -> Tensor {
     Profiler.measure("elementwise") { Tensor(shape: shape) { out in
       withUnsafeBufferPointer { a in
-        for i in 0..<out.count { out[i] = op(a[i]) }
+        Threading.parallelFor(out.count, grain: 1 << 16) { range in
+          for i in range { out[i] = op(a[i]) }
+        }
       }
     } }
   }
@@ -36,7 +40,9 @@ extension Tensor {
     Profiler.measure("elementwise") {
       a.withUnsafeMutableBufferPointer { x in
         b.withUnsafeBufferPointer { y in
-          for i in 0..<x.count { x[i] += y[i] }
+          Threading.parallelFor(x.count, grain: 1 << 16) { range in
+            for i in range { x[i] += y[i] }
+          }
         }
       }
     }
