@@ -14,7 +14,6 @@
 // (a packed weight of 4096 rows is 3 MB per k block: it cannot be the L2-resident one).
 #include "BF16Internal.h"
 #include "CKernels.h"
-#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -23,20 +22,7 @@
 
 // MARK: - Detection
 
-int ck_bf16_gemm_available(void) {
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;  // OSXSAVE
-  unsigned lo, hi;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  // XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) state enabled by the OS.
-  if ((lo & 0xe6u) != 0xe6u) return 0;
-  if (__get_cpuid_max(0, 0) < 7) return 0;
-  __cpuid_count(7, 0, a, b, c, d);
-  int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
-  __cpuid_count(7, 1, a, b, c, d);
-  int bf16 = (a >> 5) & 1;
-  return f && bw && vl && bf16;
-}
+int ck_bf16_gemm_available(void) { return ck_cpu_has_avx512_bf16(); }
 
 int ck_bf16_gemm_mr(void) { return MR; }
 int ck_bf16_gemm_nr(void) { return NR; }

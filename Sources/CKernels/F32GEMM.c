@@ -15,7 +15,6 @@
 // multiples of KC from k = 0 and a lane's chain does not depend on the tile's width or height,
 // so the result is the same for every split of C into ranges (threads) and every kernel width.
 #include "F32Internal.h"
-#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -24,16 +23,7 @@
 
 // MARK: - Detection
 
-int ck_f32_gemm_available(void) {
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;  // OSXSAVE
-  unsigned lo, hi;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  if ((lo & 0xe6u) != 0xe6u) return 0;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state
-  if (__get_cpuid_max(0, 0) < 7) return 0;
-  __cpuid_count(7, 0, a, b, c, d);
-  return ((b >> 16) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);  // F, BW, VL
-}
+int ck_f32_gemm_available(void) { return ck_cpu_has_avx512(); }
 
 int ck_f32_gemm_mr(void) { return MR; }
 int ck_f32_gemm_nr(void) { return NR; }

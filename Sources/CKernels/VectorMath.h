@@ -6,6 +6,7 @@
 #define CK_VECTOR_MATH_H
 #include <math.h>
 #include <stdint.h>
+#include "CKernels.h"
 
 #define CK_LOG2E 1.44269504088896341f
 #define CK_LN2_HI 0.693359375f
@@ -50,7 +51,7 @@ CK_AVX512 static inline __m512 ck_exp16(__m512 t) {
   return _mm512_maskz_mul_ps(live, p, _mm512_castsi512_ps(bits));
 }
 
-static inline int ck_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+static inline int ck_has_avx512(void) { return ck_cpu_has_avx512(); }
 #endif
 
 #endif

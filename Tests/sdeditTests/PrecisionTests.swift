@@ -42,4 +42,28 @@ import Testing
       #expect(psnr == .infinity && warnings[1].contains("using fp32"), "\(name): \(warnings[1])")
     }
   }
+
+  /// The fallbacks for CPUs without AVX-512 (OpenBLAS GEMMs and attention, im2col convolution,
+  /// scalar softmax/GELU/norms), forced with SDEDIT_DISABLE_AVX512: the same fp32 image within the
+  /// pipeline parity bound (40 dB; only summation orders differ), and bf16 falls back to fp32
+  /// with a warning.
+  @Test(arguments: [0, 2])
+  func fallbackWithoutAVX512(index: Int) throws {
+    let (name, arguments) = Self.runs[index]
+    let dir = try Fixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var images: [RGBImage] = []
+    for (tag, environment, precision) in [("avx512", [String: String](), "fp32"), ("fallback", ["SDEDIT_DISABLE_AVX512": "1"], "bf16")] {
+      let out = dir.appendingPathComponent("\(tag).png").path
+      let result = try CLIRunner.run(
+        arguments + ["--prompt", "a red circle on a blue background", "--steps", "4", "--seed", "3",
+                     "--precision", precision, "-o", out],
+        environment: environment)
+      #expect(result.status == 0, "\(name) \(tag): \(result.stderr)")
+      if tag == "fallback" { #expect(result.stderr.contains("using fp32"), "\(result.stderr)") }
+      images.append(try ImageFile.read(path: out).rgb())
+    }
+    let psnr = Compare.psnr(images[0].pixels, images[1].pixels)
+    #expect(psnr >= 40, "\(name): fallback vs AVX-512 fp32 PSNR \(psnr) dB")
+  }
 }

@@ -12,6 +12,11 @@ void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
 /// binary32 → binary16, round to nearest even.
 void ck_f32_to_f16(const float *src, uint16_t *dst, size_t count);
 
+/// 1 when the CPU and OS run AVX-512 F/BW/VL (and, for the second, AVX512_BF16); 0 when not
+/// or when SDEDIT_DISABLE_AVX512 is set (to run the OpenBLAS/scalar fallbacks anywhere).
+int ck_cpu_has_avx512(void);
+int ck_cpu_has_avx512_bf16(void);
+
 /// Softmax of each of `rows` rows of `length` floats (row r starts at x + r·stride), in place,
 /// of the scores multiplied by `scale`. Vectorised exp (≈ 1 ulp); AVX-512 when the CPU has it.
 void ck_softmax_rows(float *x, size_t rows, size_t length, size_t stride, float scale);
