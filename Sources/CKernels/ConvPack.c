@@ -54,11 +54,12 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 chunk_row(
   const ck_conv_source *s, const segment_table *t, int c, const float *plane, int ky, int kx, __m512i lane_offsets
 ) {
   __m512 r = _mm512_setzero_ps();
-  const int stride = s->stride, w = s->width;
+  const int up = s->upsample == 2 ? 2 : 1;
+  const int stride = s->stride, w = s->width * up, h = s->height * up;  // the (virtual) input's size
   for (int i = t->start[c]; i < t->start[c + 1]; i++) {
     const segment g = t->seg[i];
     const int iy = g.iy0 + ky;
-    if ((unsigned)iy >= (unsigned)s->height) continue;
+    if ((unsigned)iy >= (unsigned)h) continue;
     const int ix0 = g.ix0 + kx;
     // Lanes j with 0 ≤ ix0 + j·stride < w.
     int lo = ix0 < 0 ? (-ix0 + stride - 1) / stride : 0;
@@ -66,6 +67,14 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 chunk_row(
     if (hi > g.len) hi = g.len;
     if (hi <= lo) continue;
     __mmask16 mask = (__mmask16)((((1u << hi) - 1) & ~((1u << lo) - 1)) << g.lane0);
+    if (up == 2) {
+      // Lane lane0 + j reads the enlarged image's column ix0 + j·stride: source column half that.
+      const float *row = plane + (size_t)(iy >> 1) * s->width;
+      __m512i column = _mm512_add_epi32(
+        _mm512_sub_epi32(lane_offsets, _mm512_set1_epi32(g.lane0 * stride)), _mm512_set1_epi32(ix0));
+      r = _mm512_mask_i32gather_ps(r, mask, _mm512_srai_epi32(column, 1), row, 4);
+      continue;
+    }
     const float *base = plane + (size_t)iy * w + ix0;  // lane lane0 + j reads base[j·stride]
     if (stride == 1) {
       r = _mm512_mask_loadu_ps(r, mask, base - g.lane0);  // masked-off lanes are not read

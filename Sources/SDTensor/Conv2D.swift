@@ -43,9 +43,19 @@ extension Tensor {
   }
 
   /// The same with a weight held for the current precision (packed bf16 or fp32, or plain fp32).
-  public func conv2d(weight: MatrixWeight, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding) -> Tensor {
+  /// `upsample` 2 convolves `upsampledNearest2x()` of the input; the packed kernels read the
+  /// enlarged image straight from this one (`ck_conv_source.upsample`), so the 4× larger map is
+  /// never stored — the largest tensor of a VAE decode.
+  public func conv2d(
+    weight: MatrixWeight, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding, upsample: Int = 1
+  ) -> Tensor {
     precondition(rank == 4 && weight.shape.count == 4, "conv2d: input \(shape), weight \(weight.shape)")
-    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    precondition(upsample == 1 || upsample == 2, "conv2d: upsample \(upsample) (1 or 2)")
+    let packedWeight = weight.packed != nil || weight.packedFloat != nil || weight.halves != nil
+    if upsample == 2, !packedWeight {
+      return upsampledNearest2x().conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+    let (n, c, h, w) = (shape[0], shape[1], shape[2] * upsample, shape[3] * upsample)  // (h, w): the convolved map
     let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
     precondition(weight.shape[1] == c, "conv2d: weight \(weight.shape) expects \(weight.shape[1]) channels, input has \(c)")
     precondition(stride >= 1, "conv2d: stride \(stride)")
@@ -62,13 +72,15 @@ extension Tensor {
       withUnsafeBufferPointer { xBuf in
         let x = xBuf.baseAddress!, yb = out.baseAddress!
         for b in 0..<n {
+          let (sourceH, sourceW) = (h / upsample, w / upsample)
           let source = ck_conv_source(
-            image: x + b * c * h * w, channels: Int32(c), height: Int32(h), width: Int32(w),
+            image: x + b * c * sourceH * sourceW, channels: Int32(c), height: Int32(sourceH), width: Int32(sourceW),
             kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
-            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW))
-          let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0)
+            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW),
+            upsample: Int32(upsample))
+          let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0) && upsample == 1
           let dst = yb + b * o * outH * outW
-          if weight.packed != nil || weight.packedFloat != nil || weight.halves != nil {
+          if packedWeight {
             PackedConvolution.run(weight: weight, packedA: wholeA, source: source, pointwise: pointwise, into: dst)
           } else {
             Tensor.bandedConvolution(weight: weight.float!, source: source, pointwise: pointwise, into: dst)
@@ -94,7 +106,7 @@ extension Tensor {
           let source = ck_conv_source(
             image: xBuf.baseAddress! + b * c * h * w, channels: Int32(c), height: Int32(h), width: Int32(w),
             kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
-            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW))
+            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW), upsample: 1)
           Tensor.bandedConvolution(
             weight: weight, packedBF16: packedBF16, source: source,
             pointwise: kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0), into: out.baseAddress! + b * o * outH * outW)

@@ -108,11 +108,15 @@ void ck_bf16_gemm(
 /// One image of a 2-D convolution (NCHW, groups 1) seen as its im2col matrix
 /// [channels·kernel_h·kernel_w × out_h·out_w]: row (c, ky, kx), column (oy, ox) holds
 /// image[c][oy·stride + ky − pad_top][ox·stride + kx − pad_left], zero outside the image.
+/// `upsample` 2 convolves the image's nearest-neighbour 2× enlargement instead (coordinates and
+/// bounds above are then those of the 2·height × 2·width image; pixel (y, x) is image[y/2][x/2]),
+/// without materialising it; 1 (or 0) is the image itself.
 typedef struct {
   const float *image;
   int channels, height, width;
   int kernel_h, kernel_w, stride, pad_top, pad_left;
   int out_h, out_w;
+  int upsample;
 } ck_conv_source;
 
 /// 1 when the CPU and OS support AVX-512 F/BW/VL (cpuid + xgetbv), else 0.

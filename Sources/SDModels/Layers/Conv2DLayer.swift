@@ -34,4 +34,10 @@ public struct Conv2DLayer: Sendable {
   public func callAsFunction(_ x: Tensor) -> Tensor {
     x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)  // [N, in, H, W] → [N, out, H', W']
   }
+
+  /// The convolution of `x.upsampledNearest2x()`, without storing the enlarged map (diffusers'
+  /// `Upsample2D`: nearest 2×, then this conv).
+  public func upsampling2x(_ x: Tensor) -> Tensor {
+    x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, upsample: 2)  // [N, in, H, W] → [N, out, 2H', 2W']
+  }
 }

@@ -22,6 +22,7 @@ struct Upsample: Sendable {
   /// `size`: the (H, W) to reach when the input was not a multiple of the UNet's down factor.
   func callAsFunction(_ x: Tensor, size: (Int, Int)? = nil) -> Tensor {
     let (h, w) = size ?? (x.dim(2) * 2, x.dim(3) * 2)
+    if h == x.dim(2) * 2, w == x.dim(3) * 2 { return conv.upsampling2x(x) }  // [N, C, 2H, 2W]
     return conv(x.resizedNearest(height: h, width: w))  // [N, C, h, w]
   }
 }

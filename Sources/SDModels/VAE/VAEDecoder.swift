@@ -41,7 +41,7 @@ struct VAEDecoder: Sendable {
     h = midBlock(h)
     for block in upBlocks {
       for resnet in block.resnets { h = resnet(h) }
-      if let up = block.upsample { h = up(h.upsampledNearest2x()) }  // [N, C, 2h, 2w]
+      if let up = block.upsample { h = up.upsampling2x(h) }  // nearest 2×, conv: [N, C, 2h, 2w]
     }
     return convOut(convNormOut(h, activation: .silu))  // [N, 3, H, W]
   }
