@@ -8,6 +8,7 @@
 // The lane → (oy, ox) mapping of a block is worked out once ("segments") and reused for every kk.
 #include "BF16Internal.h"
 #include "F32Internal.h"
+#include "VectorMath.h"
 #include <immintrin.h>
 
 #define CONV_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -51,9 +52,11 @@ static void build_segments(const ck_conv_source *s, int x, int cols, segment_tab
 
 /// Row (plane, ky, kx) of the column matrix at the 16 columns of chunk `c`.
 CONV_TARGET static inline __attribute__((always_inline)) __m512 chunk_row(
-  const ck_conv_source *s, const segment_table *t, int c, const float *plane, int ky, int kx, __m512i lane_offsets
+  const ck_conv_source *s, const segment_table *t, int c, const float *plane, int ci, int ky, int kx,
+  __m512i lane_offsets
 ) {
   __m512 r = _mm512_setzero_ps();
+  __mmask16 loaded = 0;
   const int up = s->upsample == 2 ? 2 : 1;
   const int stride = s->stride, w = s->width * up, h = s->height * up;  // the (virtual) input's size
   for (int i = t->start[c]; i < t->start[c + 1]; i++) {
@@ -67,6 +70,7 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 chunk_row(
     if (hi > g.len) hi = g.len;
     if (hi <= lo) continue;
     __mmask16 mask = (__mmask16)((((1u << hi) - 1) & ~((1u << lo) - 1)) << g.lane0);
+    loaded |= mask;
     if (up == 2) {
       // Lane lane0 + j reads the enlarged image's column ix0 + j·stride: source column half that.
       const float *row = plane + (size_t)(iy >> 1) * s->width;
@@ -82,6 +86,15 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 chunk_row(
       __m512i index = _mm512_sub_epi32(lane_offsets, _mm512_set1_epi32(g.lane0 * stride));
       r = _mm512_mask_i32gather_ps(r, mask, index, base, 4);
     }
+  }
+  if (s->norm_scale && loaded) {
+    // The same operations as Normalization.c's affine_avx512, so the result is bit-identical.
+    __m512 v = _mm512_fmadd_ps(r, _mm512_set1_ps(s->norm_scale[ci]), _mm512_set1_ps(s->norm_shift[ci]));
+    if (s->norm_silu) {
+      __m512 e = ck_exp16(_mm512_sub_ps(_mm512_setzero_ps(), v));
+      v = _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    }
+    r = _mm512_maskz_mov_ps(loaded, v);  // padding stays 0
   }
   return r;
 }
@@ -111,7 +124,7 @@ CONV_TARGET void ck_conv_pack_f32(const ck_conv_source *s, int x0, int count, in
     FOR_EACH_K_ROW(s, k0, kc, {
       for (int c = 0; c < t.chunks; c++) {
         const int col = sub + 16 * c, q = col / nr;
-        __m512 v = inside ? chunk_row(s, &t, c, plane, ky, kx, lanes) : _mm512_setzero_ps();
+        __m512 v = inside ? chunk_row(s, &t, c, plane, ci, ky, kx, lanes) : _mm512_setzero_ps();
         _mm512_storeu_ps(dst + (size_t)q * nr * kc + (size_t)kk * nr + (col - q * nr), v);
       }
     });
@@ -130,7 +143,7 @@ CK_BF16_TARGET void ck_conv_pack_bf16(const ck_conv_source *s, int x0, int count
     __m512i even[MAX_CHUNKS];
     FOR_EACH_K_ROW(s, k0, kc, {
       for (int c = 0; c < t.chunks; c++) {
-        __m512 v = inside ? chunk_row(s, &t, c, plane, ky, kx, lanes) : _mm512_setzero_ps();
+        __m512 v = inside ? chunk_row(s, &t, c, plane, ci, ky, kx, lanes) : _mm512_setzero_ps();
         __m512i rounded = ck_bf16_round_high(v);
         if ((kk & 1) == 0) {
           even[c] = rounded;

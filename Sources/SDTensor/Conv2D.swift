@@ -45,16 +45,25 @@ extension Tensor {
   /// The same with a weight held for the current precision (packed bf16 or fp32, or plain fp32).
   /// `upsample` 2 convolves `upsampledNearest2x()` of the input; the packed kernels read the
   /// enlarged image straight from this one (`ck_conv_source.upsample`), so the 4× larger map is
-  /// never stored — the largest tensor of a VAE decode.
+  /// never stored — the largest tensor of a VAE decode. `normalized` convolves the input mapped
+  /// through a GroupNorm's per-channel affine (and SiLU), applied as the input is read, so the
+  /// normalised map is never stored either; the result is bit-identical to normalising first.
   public func conv2d(
-    weight: MatrixWeight, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding, upsample: Int = 1
+    weight: MatrixWeight, bias: Tensor?, stride: Int = 1, padding: Conv2DPadding, upsample: Int = 1,
+    normalized: ConvInputNorm? = nil
   ) -> Tensor {
     precondition(rank == 4 && weight.shape.count == 4, "conv2d: input \(shape), weight \(weight.shape)")
     precondition(upsample == 1 || upsample == 2, "conv2d: upsample \(upsample) (1 or 2)")
     let packedWeight = weight.packed != nil || weight.packedFloat != nil || weight.halves != nil
+    if let normalized, !packedWeight {
+      return normalized.applied(to: self).conv2d(weight: weight, bias: bias, stride: stride, padding: padding, upsample: upsample)
+    }
     if upsample == 2, !packedWeight {
       return upsampledNearest2x().conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
     }
+    if let normalized { precondition(normalized.scale.count == shape[0] * shape[1], "conv2d: normalisation for \(shape)") }
+    let noNorm = [Float]()
+    let (scales, shifts) = (normalized?.scale ?? noNorm, normalized?.shift ?? noNorm)
     let (n, c, h, w) = (shape[0], shape[1], shape[2] * upsample, shape[3] * upsample)  // (h, w): the convolved map
     let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
     precondition(weight.shape[1] == c, "conv2d: weight \(weight.shape) expects \(weight.shape[1]) channels, input has \(c)")
@@ -69,7 +78,7 @@ extension Tensor {
       wholeA = halves.operand(transposed: false).packedWhole(side: .a, rows: halves.rows, columns: halves.columns)
     }
     var y = Profiler.measure("conv2d") { Tensor(shape: [n, o, outH, outW]) { out in
-      withUnsafeBufferPointer { xBuf in
+      withUnsafeBufferPointer { xBuf in scales.withUnsafeBufferPointer { scaleBuf in shifts.withUnsafeBufferPointer { shiftBuf in
         let x = xBuf.baseAddress!, yb = out.baseAddress!
         for b in 0..<n {
           let (sourceH, sourceW) = (h / upsample, w / upsample)
@@ -77,8 +86,11 @@ extension Tensor {
             image: x + b * c * sourceH * sourceW, channels: Int32(c), height: Int32(sourceH), width: Int32(sourceW),
             kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
             pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW),
-            upsample: Int32(upsample))
-          let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0) && upsample == 1
+            upsample: Int32(upsample),
+            norm_scale: normalized == nil ? nil : scaleBuf.baseAddress! + b * c,
+            norm_shift: normalized == nil ? nil : shiftBuf.baseAddress! + b * c,
+            norm_silu: normalized?.silu == true ? 1 : 0)
+          let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0) && upsample == 1 && normalized == nil
           let dst = yb + b * o * outH * outW
           if packedWeight {
             PackedConvolution.run(weight: weight, packedA: wholeA, source: source, pointwise: pointwise, into: dst)
@@ -86,7 +98,7 @@ extension Tensor {
             Tensor.bandedConvolution(weight: weight.float!, source: source, pointwise: pointwise, into: dst)
           }
         }
-      }
+      } } }
     } }
     if let bias { y.addChannelBias(bias) }
     return y
@@ -106,7 +118,7 @@ extension Tensor {
           let source = ck_conv_source(
             image: xBuf.baseAddress! + b * c * h * w, channels: Int32(c), height: Int32(h), width: Int32(w),
             kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
-            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW), upsample: 1)
+            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW), upsample: 1, norm_scale: nil, norm_shift: nil, norm_silu: 0)
           Tensor.bandedConvolution(
             weight: weight, packedBF16: packedBF16, source: source,
             pointwise: kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0), into: out.baseAddress! + b * o * outH * outW)
@@ -229,6 +241,32 @@ enum PackedConvolution {
             var a = f32A!.cOperand
             var b = ck_f32_operand(packed: nil, data: data, kind: kind, ld: n, trans: 0)
             F32GEMM.run(m: m, n: n, k: k, a: &a, b: &b, c: c, ldc: n, accumulate: false, rows: rows, columns: columns)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// A GroupNorm (per-(sample, channel) `x·scale + shift`, from `Tensor.groupNormCoefficients`)
+/// and optional SiLU, applied by `conv2d(…, normalized:)` to its input as it reads it.
+public struct ConvInputNorm: Sendable {
+  /// `[N·C]` each.
+  public var scale: [Float], shift: [Float]
+  public var silu: Bool
+
+  public init(scale: [Float], shift: [Float], silu: Bool) {
+    (self.scale, self.shift, self.silu) = (scale, shift, silu)
+  }
+
+  /// The normalised tensor itself (for the paths that cannot fuse it).
+  func applied(to x: Tensor) -> Tensor {
+    let plane = x.shape[2...].reduce(1, *)
+    return Tensor(shape: x.shape) { out in
+      x.withUnsafeBufferPointer { src in
+        Threading.parallelFor(scale.count, grain: 8) { range in
+          for nc in range {
+            ck_scale_shift_activation(src.baseAddress! + nc * plane, out.baseAddress! + nc * plane, plane, scale[nc], shift[nc], silu ? 1 : 0)
           }
         }
       }

@@ -10,38 +10,62 @@ extension Tensor {
   public func groupNorm(
     groups: Int, weight: Tensor?, bias: Tensor?, eps: Float, activation: Activation? = nil
   ) -> Tensor {
-    let n = shape[0], channels = shape[1]
-    precondition(channels % groups == 0, "groupNorm: \(channels) channels in \(groups) groups")
-    let plane = shape[2...].reduce(1, *)
-    let perGroup = channels / groups
-    let groupSize = perGroup * plane
-    return Profiler.measure("groupNorm") { Tensor(shape: shape) { out in
-      withUnsafeBufferPointer { src in
-        let gamma = weight?.data, beta = bias?.data
-        let outBase = out.baseAddress!, srcBase = src.baseAddress!
-        Threading.parallelFor(n * groups) { range in
-          for ng in range {
-            let start = ng * groupSize
-            var mean = 0.0, variance = 0.0
-            ck_mean_variance(srcBase + start, groupSize, &mean, &variance)
-            let invStd = Float(1 / (variance + Double(eps)).squareRoot())
-            let meanF = Float(mean)
-            let g = ng % groups
-            for c in 0..<perGroup {
-              let channel = g * perGroup + c
-              let scale = invStd * (gamma?[channel] ?? 1)
-              let shift = (beta?[channel] ?? 0) - meanF * scale
-              let xi = srcBase + start + c * plane, yo = outBase + start + c * plane
+    let channels = shape[1], plane = shape[2...].reduce(1, *)
+    return Profiler.measure("groupNorm") {
+      let (scale, shift) = groupNormCoefficients(groups: groups, weight: weight, bias: bias, eps: eps)
+      return Tensor(shape: shape) { out in
+        withUnsafeBufferPointer { src in
+          let outBase = out.baseAddress!, srcBase = src.baseAddress!
+          Threading.parallelFor(shape[0] * channels, grain: 8) { range in
+            for nc in range {
+              let xi = srcBase + nc * plane, yo = outBase + nc * plane
               switch activation {
-              case nil: ck_scale_shift_activation(xi, yo, plane, scale, shift, 0)
-              case .silu: ck_scale_shift_activation(xi, yo, plane, scale, shift, 1)
-              case let activation?: for i in 0..<plane { yo[i] = activation(xi[i] * scale + shift) }
+              case nil: ck_scale_shift_activation(xi, yo, plane, scale[nc], shift[nc], 0)
+              case .silu: ck_scale_shift_activation(xi, yo, plane, scale[nc], shift[nc], 1)
+              case let activation?: for i in 0..<plane { yo[i] = activation(xi[i] * scale[nc] + shift[nc]) }
               }
             }
           }
         }
       }
-    } }
+    }
+  }
+
+  /// GroupNorm as an affine map per (sample, channel): `groupNorm(x)[n, c] = x[n, c]·scale[n·C + c]
+  /// + shift[n·C + c]`, computed exactly as `groupNorm` applies it (so a convolution can apply it
+  /// while packing its input, `conv2d(…, normalized:)`).
+  public func groupNormCoefficients(
+    groups: Int, weight: Tensor?, bias: Tensor?, eps: Float
+  ) -> (scale: [Float], shift: [Float]) {
+    let n = shape[0], channels = shape[1]
+    precondition(channels % groups == 0, "groupNorm: \(channels) channels in \(groups) groups")
+    let plane = shape[2...].reduce(1, *)
+    let perGroup = channels / groups
+    let groupSize = perGroup * plane
+    var scale = [Float](repeating: 0, count: n * channels), shift = scale
+    let gamma = weight?.data, beta = bias?.data
+    withUnsafeBufferPointer { src in
+      scale.withUnsafeMutableBufferPointer { scales in
+        shift.withUnsafeMutableBufferPointer { shifts in
+          Threading.parallelFor(n * groups) { range in
+            for ng in range {
+              var mean = 0.0, variance = 0.0
+              ck_mean_variance(src.baseAddress! + ng * groupSize, groupSize, &mean, &variance)
+              let invStd = Float(1 / (variance + Double(eps)).squareRoot())
+              let meanF = Float(mean)
+              let (sample, g) = ng.quotientAndRemainder(dividingBy: groups)
+              for c in 0..<perGroup {
+                let channel = g * perGroup + c
+                let s = invStd * (gamma?[channel] ?? 1)
+                scales[sample * channels + channel] = s
+                shifts[sample * channels + channel] = (beta?[channel] ?? 0) - meanF * s
+              }
+            }
+          }
+        }
+      }
+    }
+    return (scale, shift)
   }
 
   /// LayerNorm over the last dimension.

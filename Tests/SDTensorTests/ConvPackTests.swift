@@ -60,7 +60,7 @@ struct ConvPackTests {
               var source = ck_conv_source(
                 image: xp.baseAddress!, channels: Int32(s.c), height: Int32(s.h), width: Int32(s.w),
                 kernel_h: Int32(s.kh), kernel_w: Int32(s.kw), stride: Int32(s.stride),
-                pad_top: Int32(s.padding.top), pad_left: Int32(s.padding.left), out_h: Int32(oh), out_w: Int32(ow), upsample: 1)
+                pad_top: Int32(s.padding.top), pad_left: Int32(s.padding.left), out_h: Int32(oh), out_w: Int32(ow), upsample: 1, norm_scale: nil, norm_shift: nil, norm_silu: 0)
               implicit.withUnsafeMutableBytes {
                 ck_conv_pack_block(&source, bf16 ? 1 : 0, Int32(x0), Int32(count), Int32(k0), Int32(kc), $0.baseAddress!)
               }
@@ -115,7 +115,7 @@ struct ConvPackTests {
               let source = ck_conv_source(
                 image: xp.baseAddress! + b * s.c * s.h * s.w, channels: Int32(s.c), height: Int32(s.h), width: Int32(s.w),
                 kernel_h: Int32(s.kh), kernel_w: Int32(s.kw), stride: Int32(s.stride),
-                pad_top: Int32(s.padding.top), pad_left: Int32(s.padding.left), out_h: Int32(oh), out_w: Int32(ow), upsample: 1)
+                pad_top: Int32(s.padding.top), pad_left: Int32(s.padding.left), out_h: Int32(oh), out_w: Int32(ow), upsample: 1, norm_scale: nil, norm_shift: nil, norm_silu: 0)
               Tensor.bandedConvolution(
                 weight: w, source: source, pointwise: s.kh == 1 && s.kw == 1 && s.stride == 1 && s.padding == .uniform(0),
                 into: out.baseAddress! + b * o * n)

@@ -117,6 +117,11 @@ typedef struct {
   int kernel_h, kernel_w, stride, pad_top, pad_left;
   int out_h, out_w;
   int upsample;
+  /// When not NULL: each input value v of channel c is read as act(v·norm_scale[c] +
+  /// norm_shift[c]) — a GroupNorm (and SiLU when norm_silu) fused into the packing, exactly as
+  /// ck_scale_shift_activation computes it; padding stays 0.
+  const float *norm_scale, *norm_shift;
+  int norm_silu;
 } ck_conv_source;
 
 /// 1 when the CPU and OS support AVX-512 F/BW/VL (cpuid + xgetbv), else 0.

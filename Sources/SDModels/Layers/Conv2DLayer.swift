@@ -35,6 +35,13 @@ public struct Conv2DLayer: Sendable {
     x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)  // [N, in, H, W] → [N, out, H', W']
   }
 
+  /// The convolution of `norm(x)` followed by SiLU when `silu` — GroupNorm → SiLU → conv, the
+  /// ResBlock pattern — with the normalisation applied as the convolution reads its input (the
+  /// normalised map is never stored; bit-identical to normalising first).
+  public func callAsFunction(_ x: Tensor, normalizedBy norm: GroupNormLayer, silu: Bool) -> Tensor {
+    x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, normalized: norm.convInput(x, silu: silu))
+  }
+
   /// The convolution of `x.upsampledNearest2x()`, without storing the enlarged map (diffusers'
   /// `Upsample2D`: nearest 2×, then this conv).
   public func upsampling2x(_ x: Tensor) -> Tensor {

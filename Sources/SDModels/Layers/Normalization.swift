@@ -17,6 +17,15 @@ public struct GroupNormLayer: Sendable {
   public func callAsFunction(_ x: Tensor, activation: Activation? = nil) -> Tensor {
     x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps, activation: activation)
   }
+
+  /// This GroupNorm (then SiLU when `silu`) as the map a convolution applies to its input while
+  /// reading it (`Conv2DLayer.callAsFunction(_:normalizedBy:silu:)`).
+  public func convInput(_ x: Tensor, silu: Bool) -> ConvInputNorm {
+    Profiler.measure("groupNorm") {
+      let (scale, shift) = x.groupNormCoefficients(groups: groups, weight: weight, bias: bias, eps: eps)
+      return ConvInputNorm(scale: scale, shift: shift, silu: silu)
+    }
+  }
 }
 
 /// `torch.nn.LayerNorm` over the last dimension.

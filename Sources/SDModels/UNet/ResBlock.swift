@@ -20,11 +20,11 @@ public struct ResBlock: Sendable {
 
   /// `x` `[N, in, H, W]`, `emb` `[N, timeEmbedDim]` (already the UNet's time embedding; SiLU is applied here).
   func callAsFunction(_ x: Tensor, emb: Tensor? = nil) -> Tensor {
-    var h = conv1(norm1(x, activation: .silu))  // [N, out, H, W]
+    var h = conv1(x, normalizedBy: norm1, silu: true)  // conv1(SiLU(norm1(x))): [N, out, H, W]
     if let timeEmbProj, let emb {
       h.addPerSampleChannelBias(timeEmbProj(emb.applying(.silu)))  // + [N, out, 1, 1]
     }
-    h = conv2(norm2(h, activation: .silu))
+    h = conv2(h, normalizedBy: norm2, silu: true)
     h += shortcut.map { $0(x) } ?? x
     return h
   }
