@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-all}
 shift || true
 
-tsan_filter='KernelTests|BF16GEMMTests|F32GEMMTests|ConvPackTests|SoftmaxTests|GELUTests|HalfWeightPackingTests|PrecisionTests|TorchRandomTests|RealESRGANKernelTests|RealESRGANTilingTests|UpscaleTilingTests|WeightScopeTests|AtomicFileTests|ImageFileTests'
+tsan_filter='KernelTests|BF16GEMMTests|F32GEMMTests|ConvPackTests|UpsampleConvTests|NormalizedConvTests|HalfWeightF32Tests|SoftmaxTests|GELUTests|HalfWeightPackingTests|PrecisionTests|TorchRandomTests|RealESRGANKernelTests|RealESRGANTilingTests|UpscaleTilingTests|WeightScopeTests|AtomicFileTests|ImageFileTests'
 
 run_address() {
   echo "== AddressSanitizer (.build-asan)" >&2
