@@ -15,6 +15,7 @@
 #include "BF16Internal.h"
 #include "CKernels.h"
 #include <immintrin.h>
+#include "VectorMath.h"
 #include <string.h>
 
 #define MR CK_BF16_MR
@@ -28,10 +29,6 @@ int ck_bf16_gemm_mr(void) { return MR; }
 int ck_bf16_gemm_nr(void) { return NR; }
 
 // MARK: - Micro-kernel
-
-static inline __mmask16 lanes_below(int count) {
-  return count >= 16 ? (__mmask16)0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
 
 // C[rows × cols] (+)= A panel (MR rows, `pairs` k-pairs) · B panel (NV·16 of its NR columns).
 // 8 × NV accumulators; each k-pair loads NV B vectors and broadcasts 8 A k-pairs. The loops over
@@ -63,7 +60,7 @@ static inline __mmask16 lanes_below(int count) {
     for (int i = 0; i < MR; i++) {                                                                 \
       if (i >= rows) break;                                                                        \
       for (int v = 0; v < NV; v++) {                                                               \
-        __mmask16 m = lanes_below(cols - 16 * v);                                                  \
+        __mmask16 m = ck_lanes_below(cols - 16 * v);                                                  \
         float *cp = c + (size_t)i * ldc + 16 * v;                                                  \
         __m512 x = accumulate ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(m, cp)) : acc[i][v];\
         _mm512_mask_storeu_ps(cp, m, x);                                                           \

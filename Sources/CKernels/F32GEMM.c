@@ -16,6 +16,7 @@
 // so the result is the same for every split of C into ranges (threads) and every kernel width.
 #include "F32Internal.h"
 #include <immintrin.h>
+#include "VectorMath.h"
 #include <string.h>
 
 #define MR CK_F32_MR
@@ -29,10 +30,6 @@ int ck_f32_gemm_mr(void) { return MR; }
 int ck_f32_gemm_nr(void) { return NR; }
 
 // MARK: - Micro-kernel
-
-static inline __mmask16 lanes_below(int count) {
-  return count >= 16 ? (__mmask16)0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
 
 // C[rows × cols] (+)= A panel (MR rows × kc) · B panel (NV·16 of its NR columns × kc).
 // MR × NV accumulators; each k loads NV B vectors and broadcasts MR A values.
@@ -62,7 +59,7 @@ static inline __mmask16 lanes_below(int count) {
     for (int i = 0; i < MR; i++) {                                                                 \
       if (i >= rows) break;                                                                        \
       for (int v = 0; v < NV; v++) {                                                               \
-        __mmask16 m = lanes_below(cols - 16 * v);                                                  \
+        __mmask16 m = ck_lanes_below(cols - 16 * v);                                                  \
         float *cp = c + (size_t)i * ldc + 16 * v;                                                  \
         __m512 x = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(m, cp), acc[i][v]) : acc[i][v];\
         _mm512_mask_storeu_ps(cp, m, x);                                                           \

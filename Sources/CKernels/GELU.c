@@ -54,7 +54,7 @@ CK_AVX512 static void geglu_avx512(const float *hg, float *out, size_t rows, siz
     const float *h = hg + r * 2 * inner, *g = h + inner;
     float *o = out + r * inner;
     for (size_t i = 0; i < inner; i += 16) {
-      __mmask16 m = inner - i >= 16 ? 0xffff : (__mmask16)((1u << (inner - i)) - 1);
+      __mmask16 m = ck_lanes_below((long)(inner - i));
       __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, h + i), gelu16(_mm512_maskz_loadu_ps(m, g + i)));
       _mm512_mask_storeu_ps(o + i, m, v);
     }
@@ -63,7 +63,7 @@ CK_AVX512 static void geglu_avx512(const float *hg, float *out, size_t rows, siz
 
 CK_AVX512 static void gelu_avx512(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    __mmask16 m = ck_lanes_below((long)(n - i));
     _mm512_mask_storeu_ps(y + i, m, gelu16(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }

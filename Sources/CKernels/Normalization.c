@@ -44,7 +44,7 @@ CK_AVX512 static double sum_avx512(const float *x, size_t n, double center, int 
       }
     }
     for (; i < end; i += 16) {
-      __mmask16 m = end - i >= 16 ? 0xffff : (__mmask16)((1u << (end - i)) - 1);
+      __mmask16 m = ck_lanes_below((long)(end - i));
       __m512 v = _mm512_maskz_loadu_ps(m, x + i);
       if (squares) {
         v = _mm512_maskz_sub_ps(m, v, c);
@@ -62,7 +62,7 @@ CK_AVX512 static double sum_avx512(const float *x, size_t n, double center, int 
 CK_AVX512 static void affine_avx512(const float *x, float *y, size_t n, float scale, float shift, int activation) {
   const __m512 s = _mm512_set1_ps(scale), b = _mm512_set1_ps(shift), one = _mm512_set1_ps(1.0f);
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    __mmask16 m = ck_lanes_below((long)(n - i));
     __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), s, b);
     if (activation == 1) {
       __m512 e = ck_exp16(_mm512_sub_ps(_mm512_setzero_ps(), v));

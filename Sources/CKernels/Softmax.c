@@ -22,7 +22,7 @@ static void softmax_row_scalar(float *x, size_t length, float scale) {
 CK_AVX512 static void softmax_row_avx512(float *x, size_t length, float scale) {
   const __m512 minusInf = _mm512_set1_ps(-INFINITY);
   size_t full = length & ~(size_t)15;
-  __mmask16 tail = (__mmask16)((1u << (length - full)) - 1);
+  __mmask16 tail = ck_lanes_below((long)(length - full));
   __m512 vmax = minusInf;
   for (size_t i = 0; i < full; i += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(x + i));
   if (tail) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(minusInf, tail, x + full));

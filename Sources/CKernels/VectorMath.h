@@ -52,6 +52,11 @@ CK_AVX512 static inline __m512 ck_exp16(__m512 t) {
 }
 
 static inline int ck_has_avx512(void) { return ck_cpu_has_avx512(); }
+
+/// The mask of the first `count` of 16 lanes (all for ≥ 16, none for ≤ 0): a loop's tail.
+static inline __mmask16 ck_lanes_below(long count) {
+  return count >= 16 ? (__mmask16)0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
 #endif
 
 #endif

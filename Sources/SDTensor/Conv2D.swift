@@ -82,14 +82,14 @@ extension Tensor {
         let x = xBuf.baseAddress!, yb = out.baseAddress!
         for b in 0..<n {
           let (sourceH, sourceW) = (h / upsample, w / upsample)
-          let source = ck_conv_source(
-            image: x + b * c * sourceH * sourceW, channels: Int32(c), height: Int32(sourceH), width: Int32(sourceW),
-            kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
-            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW),
-            upsample: Int32(upsample),
-            norm_scale: normalized == nil ? nil : scaleBuf.baseAddress! + b * c,
-            norm_shift: normalized == nil ? nil : shiftBuf.baseAddress! + b * c,
-            norm_silu: normalized?.silu == true ? 1 : 0)
+          var source = ck_conv_source(
+            image: x + b * c * sourceH * sourceW, channels: c, height: sourceH, width: sourceW, kernel: (kh, kw),
+            stride: stride, padding: padding, output: (outH, outW), upsample: upsample)
+          if let normalized {
+            source.norm_scale = scaleBuf.baseAddress! + b * c
+            source.norm_shift = shiftBuf.baseAddress! + b * c
+            source.norm_silu = normalized.silu ? 1 : 0
+          }
           let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0) && upsample == 1 && normalized == nil
           let dst = yb + b * o * outH * outW
           if packedWeight {
@@ -116,9 +116,8 @@ extension Tensor {
       withUnsafeBufferPointer { xBuf in
         for b in 0..<n {
           let source = ck_conv_source(
-            image: xBuf.baseAddress! + b * c * h * w, channels: Int32(c), height: Int32(h), width: Int32(w),
-            kernel_h: Int32(kh), kernel_w: Int32(kw), stride: Int32(stride),
-            pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(outH), out_w: Int32(outW), upsample: 1, norm_scale: nil, norm_shift: nil, norm_silu: 0)
+            image: xBuf.baseAddress! + b * c * h * w, channels: c, height: h, width: w, kernel: (kh, kw),
+            stride: stride, padding: padding, output: (outH, outW))
           Tensor.bandedConvolution(
             weight: weight, packedBF16: packedBF16, source: source,
             pointwise: kh == 1 && kw == 1 && stride == 1 && padding == .uniform(0), into: out.baseAddress! + b * o * outH * outW)
@@ -261,15 +260,21 @@ public struct ConvInputNorm: Sendable {
 
   /// The normalised tensor itself (for the paths that cannot fuse it).
   func applied(to x: Tensor) -> Tensor {
-    let plane = x.shape[2...].reduce(1, *)
-    return Tensor(shape: x.shape) { out in
-      x.withUnsafeBufferPointer { src in
-        Threading.parallelFor(scale.count, grain: 8) { range in
-          for nc in range {
-            ck_scale_shift_activation(src.baseAddress! + nc * plane, out.baseAddress! + nc * plane, plane, scale[nc], shift[nc], silu ? 1 : 0)
-          }
-        }
-      }
-    }
+    x.channelAffine(scale: scale, shift: shift, activation: silu ? .silu : nil)
+  }
+}
+
+extension ck_conv_source {
+  /// One `channels × height × width` image convolved by a `kernel` (kh, kw) with `stride` and
+  /// `padding` into `output` (outH, outW), read `upsample`× enlarged; no input normalisation.
+  init(
+    image: UnsafePointer<Float>, channels: Int, height: Int, width: Int, kernel: (Int, Int), stride: Int,
+    padding: Conv2DPadding, output: (Int, Int), upsample: Int = 1
+  ) {
+    self.init(
+      image: image, channels: Int32(channels), height: Int32(height), width: Int32(width),
+      kernel_h: Int32(kernel.0), kernel_w: Int32(kernel.1), stride: Int32(stride),
+      pad_top: Int32(padding.top), pad_left: Int32(padding.left), out_h: Int32(output.0), out_w: Int32(output.1),
+      upsample: Int32(upsample), norm_scale: nil, norm_shift: nil, norm_silu: 0)
   }
 }

@@ -12,17 +12,28 @@ public enum GEMM {
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    BLASThreads.shared {
+      unlockedSGEMM(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+        c: c, ldc: ldc)
+    }
+  }
+
+  /// `sgemm` for a caller that already holds the BLAS lock (or the exclusive section).
+  @usableFromInline
+  static func unlockedSGEMM(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
     guard m > 0, n > 0 else { return }
     FLOPCounter.add(2 * m * n * k)
     if k == 0 {
       for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
       return
     }
-    BLASThreads.shared {
-      cblas_sgemm(
-        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
+    cblas_sgemm(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
 
   /// Runs `body` with OpenBLAS single-threaded, for callers that split independent GEMMs
@@ -123,11 +134,8 @@ public struct SingleThreadedBLAS: Sendable {
     transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    guard m > 0, n > 0, k > 0 else { return }
-    FLOPCounter.add(2 * m * n * k)
-    cblas_sgemm(
-      CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    GEMM.unlockedSGEMM(
+      transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
   }
 }
 

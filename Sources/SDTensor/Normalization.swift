@@ -10,20 +10,27 @@ extension Tensor {
   public func groupNorm(
     groups: Int, weight: Tensor?, bias: Tensor?, eps: Float, activation: Activation? = nil
   ) -> Tensor {
-    let channels = shape[1], plane = shape[2...].reduce(1, *)
-    return Profiler.measure("groupNorm") {
+    Profiler.measure("groupNorm") {
       let (scale, shift) = groupNormCoefficients(groups: groups, weight: weight, bias: bias, eps: eps)
-      return Tensor(shape: shape) { out in
-        withUnsafeBufferPointer { src in
-          let outBase = out.baseAddress!, srcBase = src.baseAddress!
-          Threading.parallelFor(shape[0] * channels, grain: 8) { range in
-            for nc in range {
-              let xi = srcBase + nc * plane, yo = outBase + nc * plane
-              switch activation {
-              case nil: ck_scale_shift_activation(xi, yo, plane, scale[nc], shift[nc], 0)
-              case .silu: ck_scale_shift_activation(xi, yo, plane, scale[nc], shift[nc], 1)
-              case let activation?: for i in 0..<plane { yo[i] = activation(xi[i] * scale[nc] + shift[nc]) }
-              }
+      return channelAffine(scale: scale, shift: shift, activation: activation)
+    }
+  }
+
+  /// `activation(x[n, c]·scale[n·C + c] + shift[n·C + c])` for every (sample, channel) plane of an
+  /// NCHW (or [N, C, L]) tensor: GroupNorm's second pass, vectorised for no activation and SiLU.
+  func channelAffine(scale: [Float], shift: [Float], activation: Activation?) -> Tensor {
+    let plane = shape[2...].reduce(1, *)
+    precondition(scale.count == shape[0] * shape[1] && shift.count == scale.count, "channelAffine: \(scale.count) for \(shape)")
+    return Tensor(shape: shape) { out in
+      withUnsafeBufferPointer { src in
+        let outBase = out.baseAddress!, srcBase = src.baseAddress!
+        Threading.parallelFor(scale.count, grain: 8) { range in
+          for nc in range {
+            let xi = srcBase + nc * plane, yo = outBase + nc * plane
+            switch activation {
+            case nil: ck_scale_shift_activation(xi, yo, plane, scale[nc], shift[nc], 0)
+            case .silu: ck_scale_shift_activation(xi, yo, plane, scale[nc], shift[nc], 1)
+            case let activation?: for i in 0..<plane { yo[i] = activation(xi[i] * scale[nc] + shift[nc]) }
             }
           }
         }

@@ -48,7 +48,7 @@ public enum BF16Benchmark {
     var rows: [Row] = []
     // Weight-stationary products: W packed once (side .b transposed for linear, side .a for conv).
     func linear(_ name: String, rows m: Int, features: Int) {
-      let x = random(m * features, seed: 1), w = random(features * features, seed: 2)
+      let x = KernelBenchmark.random([m * features], seed: 1).data, w = KernelBenchmark.random([features * features], seed: 2).data
       let packed = w.withUnsafeBufferPointer {
         PackedBF16Matrix(side: .b, rows: features, columns: features, floats: $0.baseAddress!, leadingDimension: features, transposed: true)
       }
@@ -59,7 +59,7 @@ public enum BF16Benchmark {
         } }))
     }
     func conv(_ name: String, m: Int, n: Int, k: Int) {
-      let w = random(m * k, seed: 3), columns = random(k * n, seed: 4)
+      let w = KernelBenchmark.random([m * k], seed: 3).data, columns = KernelBenchmark.random([k * n], seed: 4).data
       let packed = w.withUnsafeBufferPointer {
         PackedBF16Matrix(side: .a, rows: m, columns: k, floats: $0.baseAddress!, leadingDimension: k)
       }
@@ -72,7 +72,7 @@ public enum BF16Benchmark {
     do {
       // 2048³ with B as the prepacked weight, A packed per call.
       let size = 2048
-      let a = random(size * size, seed: 5), b = random(size * size, seed: 6)
+      let a = KernelBenchmark.random([size * size], seed: 5).data, b = KernelBenchmark.random([size * size], seed: 6).data
       let packed = b.withUnsafeBufferPointer {
         PackedBF16Matrix(side: .b, rows: size, columns: size, floats: $0.baseAddress!, leadingDimension: size)
       }
@@ -89,8 +89,8 @@ public enum BF16Benchmark {
     // One 256-query block of 8-head × 40 attention over 4096 keys; [T, 320] rows, head 0.
     // Both operands are activations, packed inside every call.
     let (tq, tk, d, width) = (256, 4096, 40, 320)
-    let q = random(tq * width, seed: 7), keys = random(tk * width, seed: 8), values = random(tk * width, seed: 9)
-    let p = random(tq * tk, seed: 10)
+    let q = KernelBenchmark.random([tq * width], seed: 7).data, keys = KernelBenchmark.random([tk * width], seed: 8).data, values = KernelBenchmark.random([tk * width], seed: 9).data
+    let p = KernelBenchmark.random([tq * tk], seed: 10).data
     rows.append(compare("q·kᵀ 256×4096×40 (both per call)", m: tq, n: tk, k: d, repeats: repeats,
       sgemm: { c in GEMM.sgemm(transB: true, m: tq, n: tk, k: d, a: q, lda: width, b: keys, ldb: width, c: c, ldc: tk) },
       bf16: { c in q.withUnsafeBufferPointer { qp in keys.withUnsafeBufferPointer { kp in
@@ -115,28 +115,11 @@ public enum BF16Benchmark {
     let c = UnsafeMutablePointer<Float>.allocate(capacity: m * max(n, 320))
     c.initialize(repeating: 0, count: m * max(n, 320))
     defer { c.deallocate() }
-    sgemm(c)
-    bf16(c)
-    var sgemmTimes: [Double] = [], bf16Times: [Double] = []
-    for _ in 0..<max(1, repeats) {
-      sgemmTimes.append(seconds { sgemm(c) })
-      bf16Times.append(seconds { bf16(c) })
+    let medians = withoutActuallyEscaping(sgemm) { sgemm in
+      withoutActuallyEscaping(bf16) { bf16 in KernelBenchmark.interleavedMedians(repeats: repeats, [{ sgemm(c) }, { bf16(c) }]) }
     }
     let gflop = 2.0 * Double(m) * Double(n) * Double(k) / 1e9
-    return Row(name: name, sgemmGFLOPS: gflop / median(sgemmTimes), bf16GFLOPS: gflop / median(bf16Times))
-  }
-
-  static func seconds(_ body: () -> Void) -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  }
-
-  static func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
-
-  static func random(_ count: Int, seed: UInt64) -> [Float] {
-    var rng = TorchRandom(seed: seed)
-    return rng.randn([count]).data
+    return Row(name: name, sgemmGFLOPS: gflop / medians[0], bf16GFLOPS: gflop / medians[1])
   }
 
   static func pad(_ s: String, _ width: Int) -> String {

@@ -13,17 +13,9 @@ public enum F32Benchmark {
     var rows: [KernelBenchmark.Row] = []
     /// Times each body once per round, `repeats` rounds after a warm-up; median per body.
     func compare(_ gflop: Double, _ cases: [(String, () -> Void)]) {
-      for (_, body) in cases { body() }
-      var times = [[Double]](repeating: [], count: cases.count)
-      for _ in 0..<repeats {
-        for (i, (_, body)) in cases.enumerated() {
-          let start = DispatchTime.now().uptimeNanoseconds
-          body()
-          times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-      }
-      for (i, (name, _)) in cases.enumerated() {
-        rows.append(KernelBenchmark.Row(name: name, gflop: gflop, seconds: times[i].sorted()[repeats / 2]))
+      let medians = KernelBenchmark.interleavedMedians(repeats: repeats, cases.map(\.1))
+      for ((name, _), seconds) in zip(cases, medians) {
+        rows.append(KernelBenchmark.Row(name: name, gflop: gflop, seconds: seconds))
       }
     }
 

@@ -23,6 +23,21 @@ public enum KernelBenchmark {
     return times.sorted()[times.count / 2]
   }
 
+  /// Median wall time of each body over `repeats` rounds that run every body once, in turn,
+  /// after one warm-up each: interleaving keeps the machine's drifting load fair between them.
+  static func interleavedMedians(repeats: Int, _ bodies: [() -> Void]) -> [Double] {
+    for body in bodies { body() }
+    var times = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<Swift.max(1, repeats) {
+      for (i, body) in bodies.enumerated() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      }
+    }
+    return times.map { $0.sorted()[$0.count / 2] }
+  }
+
   static func random(_ shape: [Int], seed: UInt64) -> Tensor {
     var rng = TorchRandom(seed: seed)
     return rng.randn(shape)
