@@ -19,6 +19,8 @@ public enum ImageParameters {
     case .eulerAncestral?: base = "Euler a"
     case .dpmpp2m?: base = "DPM++ 2M"
     case .lms?: base = "LMS"
+    case .lcm?: base = "LCM"
+    case .tcd?: base = "TCD"
     case nil: base = defaultName
     }
     return karras ? base + " Karras" : base

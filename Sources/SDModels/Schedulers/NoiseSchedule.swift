@@ -50,9 +50,19 @@ public struct NoiseSchedule: Sendable, Equatable {
     self.init(betas: betas, rescaleZeroTerminalSNR: rescaleZeroTerminalSNR, clampFinalAlpha: clampFinalAlpha)
   }
 
+  /// The defaults of a scheduler class for keys its config leaves out: DDPM's (`linear`,
+  /// 0.0001 → 0.02) for most classes; LCM and TCD default to SD's `scaled_linear` 0.00085 → 0.012.
+  struct Defaults {
+    var schedule = BetaSchedule.linear
+    var betaStart = 0.0001
+    var betaEnd = 0.02
+    static let ddpm = Defaults()
+    static let stableDiffusion = Defaults(schedule: .scaledLinear, betaStart: 0.00085, betaEnd: 0.012)
+  }
+
   /// Reads `num_train_timesteps`, `beta_start`, `beta_end`, `beta_schedule`, `trained_betas`
-  /// and (where the sampler has that key) `rescale_betas_zero_snr`, with diffusers' defaults.
-  init(config: SchedulerConfig, readsRescaleKey: Bool, clampFinalAlpha: Bool) throws {
+  /// and (where the sampler has that key) `rescale_betas_zero_snr`, with the class's defaults.
+  init(config: SchedulerConfig, readsRescaleKey: Bool, clampFinalAlpha: Bool, defaults: Defaults = .ddpm) throws {
     let rescale = readsRescaleKey ? try config.bool("rescale_betas_zero_snr", default: false) : false
     if let trained = try config.trainedBetas() {
       guard trained.count >= 2 else {
@@ -66,10 +76,10 @@ public struct NoiseSchedule: Sendable, Equatable {
       throw ConfigError(source: config.json.source, problem: "key \"num_train_timesteps\" should be between 2 and 100000")
     }
     let name = try config.string(
-      "beta_schedule", default: "linear", allowed: BetaSchedule.allCases.map(\.rawValue))
+      "beta_schedule", default: defaults.schedule.rawValue, allowed: BetaSchedule.allCases.map(\.rawValue))
     let betas = NoiseSchedule(
-      BetaSchedule(rawValue: name)!, betaStart: try config.double("beta_start", default: 0.0001),
-      betaEnd: try config.double("beta_end", default: 0.02), count: count
+      BetaSchedule(rawValue: name)!, betaStart: try config.double("beta_start", default: defaults.betaStart),
+      betaEnd: try config.double("beta_end", default: defaults.betaEnd), count: count
     ).betas
     try self.init(checking: betas, source: config.json.source, rescale: rescale, clamp: clampFinalAlpha)
   }

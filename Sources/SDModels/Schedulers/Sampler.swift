@@ -93,6 +93,8 @@ public enum SamplerKind: String, Sendable, CaseIterable {
   case eulerAncestral = "euler-a"
   case dpmpp2m = "dpmpp-2m"
   case lms
+  case lcm
+  case tcd
 
   /// The diffusers class this sampler reproduces.
   public var diffusersClassName: String {
@@ -103,6 +105,8 @@ public enum SamplerKind: String, Sendable, CaseIterable {
     case .eulerAncestral: "EulerAncestralDiscreteScheduler"
     case .dpmpp2m: "DPMSolverMultistepScheduler"
     case .lms: "LMSDiscreteScheduler"
+    case .lcm: "LCMScheduler"
+    case .tcd: "TCDScheduler"
     }
   }
 
@@ -116,9 +120,13 @@ public enum SamplerKind: String, Sendable, CaseIterable {
   public var supportsKarras: Bool {
     switch self {
     case .euler, .dpmpp2m, .lms: true
-    case .ddim, .pndm, .eulerAncestral: false
+    case .ddim, .pndm, .eulerAncestral, .lcm, .tcd: false
     }
   }
+
+  /// Whether the diffusers class reads `timestep_spacing` (LCM and TCD take their timesteps from
+  /// the distillation schedule instead).
+  public var usesTimestepSpacing: Bool { self != .lcm && self != .tcd }
 }
 
 /// Builds the sampler for one image, as a diffusers pipeline would after
@@ -129,9 +137,11 @@ public enum SamplerKind: String, Sendable, CaseIterable {
 ///   - config: the model's `scheduler_config.json`; keys it lacks take the sampler's defaults.
 ///   - karras: Karras σ spacing (`use_karras_sigmas=True`); Euler, LMS and DPM++ 2M only. When
 ///     false, the config's own `use_karras_sigmas` still applies.
-///   - eta: DDIM's η (the pipelines' `eta`); ignored by the other samplers, as in diffusers.
+///   - eta: the pipelines' `eta`: DDIM's η (default 0) and TCD's γ (default 0.3, the default of
+///     `TCDScheduler.step`; `StableDiffusionPipeline` itself passes 0 unless told); ignored by
+///     the other samplers, as in diffusers.
 public func makeSampler(
-  kind: SamplerKind?, config: SchedulerConfig, stepCount: Int, karras: Bool = false, eta: Double = 0
+  kind: SamplerKind?, config: SchedulerConfig, stepCount: Int, karras: Bool = false, eta: Double? = nil
 ) throws -> any Sampler {
   let resolved: SamplerKind
   if let kind {
@@ -149,12 +159,14 @@ public func makeSampler(
   }
   let effective = karras ? config.overriding(["use_karras_sigmas": true]) : config
   switch resolved {
-  case .ddim: return try DDIMSampler(config: effective, stepCount: stepCount, eta: Float(eta))
+  case .ddim: return try DDIMSampler(config: effective, stepCount: stepCount, eta: Float(eta ?? 0))
   case .pndm: return try PNDMSampler(config: effective, stepCount: stepCount)
   case .euler: return try EulerSampler(config: effective, stepCount: stepCount)
   case .eulerAncestral: return try EulerAncestralSampler(config: effective, stepCount: stepCount)
   case .dpmpp2m: return try DPMSolverMultistepSampler(config: effective, stepCount: stepCount)
   case .lms: return try LMSSampler(config: effective, stepCount: stepCount)
+  case .lcm: return try LCMSampler(config: effective, stepCount: stepCount)
+  case .tcd: return try TCDSampler(config: effective, stepCount: stepCount, gamma: eta ?? 0.3)
   }
 }
 
