@@ -14,6 +14,10 @@ public struct GenerationOptions: Sendable {
   /// nil: the model's own scheduler class (as diffusers does).
   public var sampler: SamplerKind?
   public var karras: Bool = false
+  /// Overrides the scheduler config's `timestep_spacing` (SD-Turbo needs trailing).
+  public var spacing: TimestepSpacing?
+  /// The pipelines' `eta`: DDIM's η and TCD's γ; nil: the sampler's default (0, 0.3).
+  public var eta: Double?
   public var seed: UInt64 = 0
   /// diffusers' `clip_skip` (0 = the text encoder's last layer; A1111's "Clip skip 2" is 1).
   public var clipSkip: Int = 0

@@ -11,7 +11,8 @@ import SDTensor
 ///   image latents noised to the next timestep with the same noise (clean after the last step);
 /// - a 9-channel UNet takes `latents ⊕ mask ⊕ masked-image latents` instead;
 /// - the generator is consumed in diffusers' order (image sample, noise, masked-image sample,
-///   then any ancestral noise), so seeds reproduce diffusers' images.
+///   then any ancestral noise), so seeds reproduce diffusers' images; a TAESD encodes without
+///   drawing (`retrieve_latents` returns its `.latents`).
 /// Images whose sides are not multiples of the VAE factor are padded (edge pixels; the mask with
 /// "keep") and the result cropped back.
 public struct ImageEditing {
@@ -50,7 +51,8 @@ public struct ImageEditing {
   func run(image original: RGBImage, mask originalMask: RGBImage?, options: GenerationOptions, progress: ProgressHandler) throws
     -> (image: RGBImage, warnings: [String])
   {
-    let f = model.vae.config.downFactor
+    let codec = model.autoencoder
+    let f = codec.downFactor
     let (width, height) = (original.width, original.height)
     let (paddedW, paddedH) = ((width + f - 1) / f * f, (height + f - 1) / f * f)
     var sized = options
@@ -60,13 +62,13 @@ public struct ImageEditing {
     let mask = originalMask?.grayscale().padded(toWidth: paddedW, height: paddedH, fill: 0)
 
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
-    let (context, warnings) = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder).prepare(options)
+    let conditioning = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder)
+    let (context, warnings) = conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
 
-    var sampler = try makeSampler(
-      kind: options.sampler, config: SchedulerConfig(model.schedulerConfig), stepCount: options.stepCount, karras: options.karras)
+    var sampler = try model.makeSampler(options)
     let start = try sampler.startIndex(strength: Double(options.strength))
     var rng = TorchRandom(seed: options.seed)
-    let latentShape = [1, model.vae.config.latentChannels, paddedH / f, paddedW / f]
+    let latentShape = [1, codec.latentChannels, paddedH / f, paddedW / f]
     let pixels = ImageTensor.tensor(from: image)  // [1, 3, H, W] in [−1, 1]
     let unetChannels = model.unet.config.inChannels
     let isStrengthMax = options.strength >= 1
@@ -74,7 +76,7 @@ public struct ImageEditing {
     // The image latents: img2img always; inpainting when blending (4 channels) or not starting from pure noise.
     var imageLatents: Tensor?
     if mask == nil || unetChannels == 4 || !isStrengthMax {
-      imageLatents = encodeSample(pixels, rng: &rng)
+      imageLatents = codec.encodeScaled(pixels, rng: &rng)
     }
     let noise = rng.randn(latentShape)
     var latents: Tensor
@@ -84,7 +86,7 @@ public struct ImageEditing {
       latents = sampler.addNoise(imageLatents!, noise: noise, step: start)
     }
 
-    var denoiser = Denoiser(unet: model.unet, context: context, guidanceScale: options.guidanceScale)
+    var denoiser = Denoiser(model: model, context: context, options: options)
     var latentMask: Tensor?
     if let mask {
       // diffusers: binarize (≥ 0.5 → 1), the masked image keeps pixels where the mask is < 0.5.
@@ -94,9 +96,9 @@ public struct ImageEditing {
       let small = binary.resizedNearest(height: paddedH / f, width: paddedW / f)  // [1, 1, h, w]
       latentMask = small
       if unetChannels == 9 {
-        let maskedLatents = encodeSample(maskedImage, rng: &rng)
+        let maskedLatents = codec.encodeScaled(maskedImage, rng: &rng)
         denoiser.extraChannels = Tensor.concat([small, maskedLatents], axis: 1)  // [1, 5, h, w]
-      } else {
+      } else if codec.encodingDraws {
         _ = rng.randn(latentShape)  // diffusers samples the masked image's posterior here too
       }
     }
@@ -116,18 +118,13 @@ public struct ImageEditing {
         let proper = step + 1 < timesteps.count ? samplerCopy.addNoise(known, noise: noise, step: step + 1) : known
         x = Self.blend(known: proper, generated: x, mask: blending)
       }
-      guard progress(Progress(phase: .sampling, step: step + 1 - start, stepCount: total - start)) else { throw CancelledError() }
+      guard progress(Progress(phase: .sampling, step: step + 1 - start, stepCount: total - start, latents: x)) else {
+        throw CancelledError()
+      }
     }
     guard progress(Progress(phase: .decoding, step: total, stepCount: total)) else { throw CancelledError() }
-    let decoded = ImageTensor.image(from: Text2Image.decode(latents, vae: model.vae))
+    let decoded = ImageTensor.image(from: Text2Image.decode(latents, codec: codec))
     return (decoded.cropped(toWidth: width, height: height), warnings)
-  }
-
-  /// `scaling · (mean + std·ε)` with ε drawn from `rng` (diffusers' `retrieve_latents(sample_mode="sample")`).
-  func encodeSample(_ pixels: Tensor, rng: inout TorchRandom) -> Tensor {
-    let distribution = model.vae.encode(pixels)
-    let eps = rng.randn(distribution.mean.shape)
-    return model.vae.scale(distribution.sample(noise: eps))
   }
 
   /// `(1 − m)·known + m·generated` with a `[1, 1, h, w]` mask broadcast over channels.

@@ -38,6 +38,8 @@ public enum ImageParameters {
     ]
     if options.clipSkip > 0 { fields.append(("Clip skip", "\(options.clipSkip + 1)")) }
     if options.strength < 1 { fields.append(("Denoising strength", format(options.strength))) }
+    if let eta = options.eta { fields.append(("Eta", format(Float(eta)))) }
+    if let spacing = options.spacing { fields.append(("Timestep spacing", spacing.rawValue)) }
     fields += extra
     fields.append(("Version", "sdedit"))
     lines.append(fields.map { "\($0.0): \($0.1)" }.joined(separator: ", "))

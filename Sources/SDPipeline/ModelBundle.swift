@@ -7,18 +7,27 @@ import SDTensor
 /// single-file CompVis/LDM `.safetensors` checkpoint. Every missing or mis-shaped tensor is an
 /// error naming the key; unknown tensors are listed in `unusedKeys`.
 public final class ModelBundle: @unchecked Sendable {
-  public struct Options: Sendable {
+  public struct Options: Sendable, Hashable {
     /// Load the VAE encoder too (img2img, inpaint, the latent upscaler).
     public var needsEncoder = false
     /// Overrides the scheduler's `prediction_type` ("epsilon", "v_prediction").
     public var predictionType: String?
     /// The arithmetic the model's layers are built for (bf16 packs the weights at load).
     public var precision: Precision
+    /// Another `AutoencoderKL` instead of the model's (a diffusers folder or a `.safetensors`).
+    public var vae: String?
+    /// A TAESD (`AutoencoderTiny`) instead of the model's VAE, for decoding and encoding.
+    public var taesd: String?
 
-    public init(needsEncoder: Bool = false, predictionType: String? = nil, precision: Precision = .current) {
+    public init(
+      needsEncoder: Bool = false, predictionType: String? = nil, precision: Precision = .current, vae: String? = nil,
+      taesd: String? = nil
+    ) {
       self.needsEncoder = needsEncoder
       self.predictionType = predictionType
       self.precision = precision
+      self.vae = vae
+      self.taesd = taesd
     }
   }
 
@@ -27,7 +36,13 @@ public final class ModelBundle: @unchecked Sendable {
   public let tokenizer: CLIPTokenizer
   public let textEncoder: CLIPTextModel
   public let unet: UNet
-  public let vae: AutoencoderKL
+  /// The image ⇄ latent codec the pipelines use: the model's VAE, or what `Options.vae` /
+  /// `Options.taesd` put in its place.
+  public let autoencoder: any LatentAutoencoder
+  /// The codec when it is an `AutoencoderKL` (nil with a TAESD); the upscalers need one.
+  public var vae: AutoencoderKL? { autoencoder as? AutoencoderKL }
+  /// The codec when it is a TAESD.
+  public var taesd: AutoencoderTiny? { autoencoder as? AutoencoderTiny }
   /// The scheduler configuration the model ships (`scheduler/scheduler_config.json`), or SD's
   /// PNDM defaults for single files.
   public let schedulerConfig: JSONConfig
@@ -83,9 +98,8 @@ public final class ModelBundle: @unchecked Sendable {
     unet = try UNet(WeightScope(unetStore), config: unetConfig)
 
     let vaeConfig = try VAEConfig(JSONConfig(url: component("vae/config.json")))
-    let vaeStore = try ComponentFiles.weights(in: component("vae"))
-    vaeStore.precision = options.precision
-    vae = try AutoencoderKL(WeightScope(vaeStore), config: vaeConfig, loadEncoder: options.needsEncoder)
+    let (codec, vaeStore) = try Self.loadAutoencoder(options, model: vaeConfig) { try ComponentFiles.weights(in: component("vae")) }
+    autoencoder = codec
 
     schedulerConfig = try Self.overriding(
       JSONConfig(url: component("scheduler/scheduler_config.json")), prediction: options.predictionType)
@@ -109,9 +123,8 @@ public final class ModelBundle: @unchecked Sendable {
     unetStore.precision = options.precision
     unet = try UNet(WeightScope(unetStore), config: unetConfig)
     let vaeConfig = try VAEConfig(checkpoint.vaeConfig)
-    let vaeStore = try checkpoint.vaeWeights()
-    vaeStore.precision = options.precision
-    vae = try AutoencoderKL(WeightScope(vaeStore), config: vaeConfig, loadEncoder: options.needsEncoder)
+    let (codec, vaeStore) = try Self.loadAutoencoder(options, model: vaeConfig) { try checkpoint.vaeWeights() }
+    autoencoder = codec
     schedulerConfig = Self.overriding(
       checkpoint.schedulerConfig ?? Self.stableDiffusionScheduler(source: url.path), prediction: options.predictionType)
     parameterCounts = [("text encoder", Self.parameters(textStore)), ("UNet", Self.parameters(unetStore)), ("VAE", Self.parameters(vaeStore))]

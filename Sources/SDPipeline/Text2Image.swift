@@ -24,39 +24,38 @@ public struct Text2Image {
   public func generate(_ options: GenerationOptions, progress: ProgressHandler = { _ in true }) throws -> Output {
     try Self.validate(options, model: model)
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
-    let (context, warnings) = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder).prepare(options)
+    let conditioning = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder)
+    let (context, warnings) = conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
 
-    var sampler = try makeSampler(
-      kind: options.sampler, config: SchedulerConfig(model.schedulerConfig), stepCount: options.stepCount,
-      karras: options.karras)
+    var sampler = try model.makeSampler(options)
     var rng = TorchRandom(seed: options.seed)
-    let f = model.vae.config.downFactor
-    let noise = rng.randn([1, model.vae.config.latentChannels, options.height / f, options.width / f])
-    let denoiser = Denoiser(unet: model.unet, context: context, guidanceScale: options.guidanceScale)
+    let f = model.autoencoder.downFactor
+    let noise = rng.randn([1, model.autoencoder.latentChannels, options.height / f, options.width / f])
+    let denoiser = Denoiser(model: model, context: context, options: options)
     let total = sampler.timesteps.count
-    let latents = try sampler.sample(sampler.initialLatents(noise: noise), rng: &rng, denoise: denoiser.callAsFunction) { step, _ in
-      guard progress(Progress(phase: .sampling, step: step + 1, stepCount: total)) else { throw CancelledError() }
+    let latents = try sampler.sample(sampler.initialLatents(noise: noise), rng: &rng, denoise: denoiser.callAsFunction) { step, x in
+      guard progress(Progress(phase: .sampling, step: step + 1, stepCount: total, latents: x)) else { throw CancelledError() }
     }
     guard progress(Progress(phase: .decoding, step: total, stepCount: total)) else { throw CancelledError() }
-    let pixels = Self.decode(latents, vae: model.vae)  // [1, 3, H, W]
+    let pixels = Self.decode(latents, codec: model.autoencoder)  // [1, 3, H, W]
     return Output(image: ImageTensor.image(from: pixels), latents: latents, warnings: warnings)
   }
 
-  /// Images above `tiledDecodeAbove` pixels are decoded in blended 512×512 windows (`TiledVAE`,
-  /// like diffusers' `enable_tiling`), which bounds the VAE's memory to one window; smaller ones
-  /// decode whole, as diffusers does by default.
+  /// Images above `tiledDecodeAbove` pixels are decoded by an `AutoencoderKL` in blended 512×512
+  /// windows (`TiledVAE`, like diffusers' `enable_tiling`), which bounds the VAE's memory to one
+  /// window; smaller ones decode whole, as diffusers does by default. A TAESD always decodes whole.
   public static let tiledDecodeAbove = 1024 * 1024
 
-  static func decode(_ latents: Tensor, vae: AutoencoderKL) -> Tensor {
-    let f = vae.config.downFactor
+  static func decode(_ latents: Tensor, codec: any LatentAutoencoder) -> Tensor {
+    let f = codec.downFactor
     let pixels = latents.dim(2) * f * latents.dim(3) * f
-    guard pixels > tiledDecodeAbove else { return vae.decode(scaledLatents: latents) }
+    guard pixels > tiledDecodeAbove, let vae = codec as? AutoencoderKL else { return codec.decode(scaledLatents: latents) }
     return TiledVAE(vae: vae, tileSize: TiledVAE.maxWindowPixels).decode(scaledLatents: latents, upscale: 1)
   }
 
   /// Sizes must be positive multiples of the VAE's factor (8 for SD) and within `maxSide`.
   public static func validate(_ options: GenerationOptions, model: ModelBundle) throws {
-    let f = model.vae.config.downFactor
+    let f = model.autoencoder.downFactor
     for (name, value) in [("width", options.width), ("height", options.height)] {
       guard value > 0, value % f == 0, value <= GenerationOptions.maxSide else {
         throw GenerationError("--\(name) must be a positive multiple of \(f) up to \(GenerationOptions.maxSide) for this model (got \(value))")

@@ -59,10 +59,13 @@ public struct TextConditioning: Sendable {
 
   /// The guidance context and diffusers' truncation warnings for a generation's prompt and
   /// negative prompt (what every pipeline starts with).
-  public func prepare(_ options: GenerationOptions) -> (context: Tensor, warnings: [String]) {
-    let warnings = [options.prompt, options.negativePrompt].compactMap { warning($0, longPrompt: options.longPrompt) }
+  /// `guidance`: whether to encode the negative side too (default: `options.usesGuidance`).
+  public func prepare(_ options: GenerationOptions, guidance: Bool? = nil) -> (context: Tensor, warnings: [String]) {
+    let guides = guidance ?? options.usesGuidance
+    let texts = guides ? [options.prompt, options.negativePrompt] : [options.prompt]
+    let warnings = texts.compactMap { warning($0, longPrompt: options.longPrompt) }
     let context = context(
-      prompt: options.prompt, negativePrompt: options.negativePrompt, guidance: options.usesGuidance,
+      prompt: options.prompt, negativePrompt: options.negativePrompt, guidance: guides,
       clipSkip: options.clipSkip, longPrompt: options.longPrompt)
     return (context, warnings)
   }

@@ -51,9 +51,10 @@ struct ModelOptions: ParsableArguments {
     try SafetyChecker.load(ifPresentIn: resolvedModel())
   }
 
-  func load(needsEncoder: Bool = false) throws -> ModelBundle {
-    try ModelBundle.load(
-      resolvedModel(), options: .init(needsEncoder: needsEncoder, predictionType: prediction?.diffusersName))
+  func load(needsEncoder: Bool = false, decoder: DecoderOptions? = nil) throws -> ModelBundle {
+    var options = ModelBundle.Options(needsEncoder: needsEncoder, predictionType: prediction?.diffusersName)
+    decoder?.apply(to: &options)
+    return try ModelBundle.load(resolvedModel(), options: options)
   }
 }
 
@@ -77,6 +78,12 @@ struct SamplingOptions: ParsableArguments {
   @Flag(help: "Karras sigma spacing (euler, lms, dpmpp-2m).")
   var karras = false
 
+  @Option(help: "Timestep spacing, overriding the scheduler config's timestep_spacing: leading, linspace or trailing (SD-Turbo and SDXL-Turbo use trailing; lcm and tcd take theirs from the distillation schedule).")
+  var spacing: TimestepSpacing?
+
+  @Option(help: "tcd: its stochasticity gamma (default 0.3); ddim: eta (default 0). Between 0 and 1.")
+  var eta: Double?
+
   @Option(help: "Random seed; torch.Generator(\"cpu\").manual_seed(N) parity (default: random, reported).")
   var seed: UInt64?
 
@@ -90,6 +97,7 @@ struct SamplingOptions: ParsableArguments {
     guard steps >= 1, steps <= 1000 else { throw ValidationError("--steps must be between 1 and 1000 (got \(steps)).") }
     guard guidance.isFinite, guidance >= 0, guidance <= 100 else { throw ValidationError("--guidance must be between 0 and 100.") }
     guard clipSkip >= 0, clipSkip <= 10 else { throw ValidationError("--clip-skip must be between 0 and 10.") }
+    if let eta, !(eta >= 0 && eta <= 1) { throw ValidationError("--eta must be between 0 and 1 (got \(eta)).") }
   }
 
   func options(seed: UInt64) -> GenerationOptions {
@@ -99,6 +107,8 @@ struct SamplingOptions: ParsableArguments {
     o.guidanceScale = guidance
     o.sampler = sampler
     o.karras = karras
+    o.spacing = spacing
+    o.eta = eta
     o.seed = seed
     o.clipSkip = clipSkip
     o.longPrompt = longPrompt

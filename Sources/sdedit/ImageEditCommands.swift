@@ -38,6 +38,7 @@ struct Img2ImgCommand: ParsableCommand {
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var input: InputImageOptions
   @OptionGroup var sampling: SamplingOptions
+  @OptionGroup var decoder: DecoderOptions
 
   @Option(help: "How much to change: 0 keeps the image, 1 redraws it from noise.")
   var strength: Float = 0.75
@@ -48,21 +49,23 @@ struct Img2ImgCommand: ParsableCommand {
   func validate() throws {
     guard strength > 0, strength <= 1 else { throw ValidationError("--strength must be in (0, 1] (got \(strength)).") }
     try input.checkOutput(output.output)
+    try decoder.checkPreview(output: output.output, inputs: [input.image])
   }
 
   func run() throws {
     computeOptions.apply()
     var timer = PhaseTimer()
     let image = try ImageFile.read(path: input.image)
-    let model = try modelOptions.load(needsEncoder: true)
+    let model = try modelOptions.load(needsEncoder: true, decoder: decoder)
     timer.lap("load")
     var options = sampling.options(seed: sampling.resolvedSeed())
     (options.width, options.height, options.strength) = (image.width, image.height, strength)
-    let result = try ImageEditing(model: model).img2img(image, options: options, progress: Console.progressLine(label: "img2img"))
+    let result = try ImageEditing(model: model).img2img(
+      image, options: options, progress: decoder.progress(Console.progressLine(label: "img2img"), model: model))
     result.warnings.forEach(Console.warn)
     let checked = try SafetyFilter.apply(modelOptions.safetyChecker(), to: result.image, label: "img2img")
     timer.lap("generate")
-    try EditOutput.write(checked, options: options, model: model, output: output)
+    try EditOutput.write(checked, options: options, model: model, output: output, extra: decoder.parameters)
     timer.lap("write")
     if output.timings { timer.report() }
   }
@@ -80,6 +83,7 @@ struct InpaintCommand: ParsableCommand {
   var mask: String
 
   @OptionGroup var sampling: SamplingOptions
+  @OptionGroup var decoder: DecoderOptions
 
   @Option(help: "How much to change inside the mask: 1 redraws it from noise.")
   var strength: Float = 1
@@ -98,6 +102,7 @@ struct InpaintCommand: ParsableCommand {
     guard maskBlur >= 0, maskBlur <= 256 else { throw ValidationError("--mask-blur must be between 0 and 256.") }
     guard mask != "-" || input.image != "-" else { throw ValidationError("the image and the mask cannot both come from stdin.") }
     try input.checkOutput(output.output, extra: [mask])
+    try decoder.checkPreview(output: output.output, inputs: [input.image, mask])
   }
 
   func run() throws {
@@ -108,17 +113,18 @@ struct InpaintCommand: ParsableCommand {
     guard maskImage.width == image.width, maskImage.height == image.height else {
       throw CLIFailure("\(mask): the mask is \(maskImage.width)×\(maskImage.height) but the image \(input.image) is \(image.width)×\(image.height); they must be the same size")
     }
-    let model = try modelOptions.load(needsEncoder: true)
+    let model = try modelOptions.load(needsEncoder: true, decoder: decoder)
     timer.lap("load")
     var options = sampling.options(seed: sampling.resolvedSeed())
     (options.width, options.height, options.strength) = (image.width, image.height, strength)
     let result = try ImageEditing(model: model).inpaint(
       image, mask: maskImage, options: options, maskBlur: maskBlur, composite: !noComposite,
-      progress: Console.progressLine(label: "inpaint"))
+      progress: decoder.progress(Console.progressLine(label: "inpaint"), model: model))
     result.warnings.forEach(Console.warn)
     let checked = try SafetyFilter.apply(modelOptions.safetyChecker(), to: result.image, label: "inpaint")
     timer.lap("generate")
-    try EditOutput.write(checked, options: options, model: model, output: output, extra: [("Mask blur", "\(maskBlur)")])
+    try EditOutput.write(
+      checked, options: options, model: model, output: output, extra: decoder.parameters + [("Mask blur", "\(maskBlur)")])
     timer.lap("write")
     if output.timings { timer.report() }
   }

@@ -13,6 +13,10 @@ struct InfoCommand: ParsableCommand {
     let bundle = try ModelBundle.load(model, options: .init(needsEncoder: true))
     print("model: \(bundle.name)")
     print("architecture: \(bundle.summary)")
+    print("sampler: \(bundle.samplerSummary)")
+    if let dim = bundle.unet.config.timeCondProjDim {
+      print("guidance: embedded (time_cond_proj_dim \(dim), guidance-distilled): one UNet pass per step, --guidance sets w = guidance − 1")
+    }
     for (name, count) in bundle.parameterCounts {
       print(String(format: "%@: %.1fM parameters", name as NSString, Double(count) / 1e6))
     }

@@ -10,6 +10,7 @@ struct Txt2ImgCommand: ParsableCommand {
 
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var sampling: SamplingOptions
+  @OptionGroup var decoder: DecoderOptions
 
   @Option(help: "Image width in pixels (a multiple of 8).")
   var width = 512
@@ -37,12 +38,13 @@ struct Txt2ImgCommand: ParsableCommand {
     if count > 1, output.output == "-" { throw ValidationError("--count > 1 cannot write to stdout (-o -).") }
     if rank, clip == nil { throw ValidationError("--rank needs --clip PATH (a CLIP model folder).") }
     if rank, output.output == "-" { throw ValidationError("--rank cannot write to stdout (-o -).") }
+    try decoder.checkPreview(output: output.output)
   }
 
   func run() throws {
     computeOptions.apply()
     var timer = PhaseTimer()
-    let model = try modelOptions.load()
+    let model = try modelOptions.load(decoder: decoder)
     timer.lap("load")
     let firstSeed = sampling.resolvedSeed()
     let pipeline = Text2Image(model: model)
@@ -56,7 +58,8 @@ struct Txt2ImgCommand: ParsableCommand {
       var options = sampling.options(seed: seed)
       options.width = width
       options.height = height
-      let result = try pipeline.generate(options, progress: Console.progressLine(label: "txt2img seed \(seed)"))
+      let progress = decoder.progress(Console.progressLine(label: "txt2img seed \(seed)"), model: model)
+      let result = try pipeline.generate(options, progress: progress)
       result.warnings.forEach(Console.warn)
       let image = try SafetyFilter.apply(checker, to: result.image, label: "seed \(seed)")
       timer.lap("generate")
@@ -65,7 +68,7 @@ struct Txt2ImgCommand: ParsableCommand {
         continue
       }
       let path = count > 1 ? OutputNaming.path(target, suffix: "-\(seed)") : target
-      try EditOutput.write(image, options: options, model: model, output: output, path: path)
+      try EditOutput.write(image, options: options, model: model, output: output, extra: decoder.parameters, path: path)
       timer.lap("write")
     }
     if let ranker {
@@ -75,7 +78,8 @@ struct Txt2ImgCommand: ParsableCommand {
         let (image, options) = kept[index]
         let path = OutputNaming.path(target, suffix: "-\(position + 1)-\(options.seed)")
         try EditOutput.write(
-          image, options: options, model: model, output: output, extra: [("CLIP score", String(format: "%.4f", scores[index]))],
+          image, options: options, model: model, output: output,
+          extra: decoder.parameters + [("CLIP score", String(format: "%.4f", scores[index]))],
           path: path)
         print(String(format: "%d\t%.4f\t%@\t%@", position + 1, scores[index], "\(options.seed)" as NSString, path as NSString))
       }

@@ -158,10 +158,11 @@ import Testing
   /// The VAE decode in windows, the same way.
   @Test func tiledVAEHasNoSeams() throws {
     let model = try Self.x4Model.get()
+    let modelVAE = try #require(model.vae)
     let latent = Self.smoothField(channels: 4, height: 40, width: 56, amplitude: 0.1)
     var ratios: [Bool: Float] = [:]
     for ramps in [true, false] {
-      var vae = TiledVAE(vae: model.vae, tileSize: 16)
+      var vae = TiledVAE(vae: modelVAE, tileSize: 16)
       vae.ramps = ramps
       let tiling = vae.tiling(pixels: 16 * 4)
       #expect(tiling.count(height: 40, width: 56) > 4)
@@ -187,11 +188,12 @@ import Testing
     #expect(tiled.windowCount > 1 && untiled.windowCount == 1)
     #expect(tiled.image.width == 64 * kind.scale && tiled.image.height == 48 * kind.scale)
     #expect(untiled.image.width == tiled.image.width && untiled.image.height == tiled.image.height)
-    let f = model.vae.config.downFactor
+    let vae = try #require(model.vae)
+    let f = vae.config.downFactor
     let unetGrid = kind == .x4
       ? (DiffusionTiling(tile: tile, multiple: 1 << (model.unet.config.blockOutChannels.count - 1)), 4)
       : (DiffusionTiling(tile: tile * 2 / f, multiple: 1 << (model.unet.config.blockOutChannels.count - 1)), f)
-    let vaeGrid = (TiledVAE(vae: model.vae, tileSize: tile).tiling(pixels: tile * kind.scale), f)
+    let vaeGrid = (TiledVAE(vae: vae, tileSize: tile).tiling(pixels: tile * kind.scale), f)
     let ratio = Self.seamRatio(ImageTensor.tensor(from: tiled.image), grids: [unetGrid, vaeGrid])
     let baseline = Self.seamRatio(ImageTensor.tensor(from: untiled.image), grids: [unetGrid, vaeGrid])
     #expect(ratio <= max(baseline, 1) + 0.1, "\(kind): border/interior gradient \(ratio) tiled, \(baseline) untiled")

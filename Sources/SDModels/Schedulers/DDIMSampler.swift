@@ -23,7 +23,7 @@ public struct DDIMSampler: Sampler {
     schedule = try NoiseSchedule(config: config, readsRescaleKey: true, clampFinalAlpha: false)
     try checkStepCount(stepCount, schedule)
     prediction = try PredictionType.read(config, allowed: ["epsilon", "sample", "v_prediction"])
-    let spacing = try TimestepSpacing.read(config, default: .leading)
+    let spacing = try TimestepSpacing.read(config, default: SamplerKind.ddim.defaultSpacing)
     integerTimesteps = spacing.integerTimesteps(
       count: stepCount, trainSteps: schedule.trainTimestepCount, offset: try config.int("steps_offset", default: 0))
     let train = schedule.trainTimestepCount

@@ -70,7 +70,7 @@ public struct DPMSolverMultistepSampler: Sampler {
     }
     let clipped = lambdas.reversed().filter { Double($0) < lambdaMin }.count
     let last = train - clipped
-    let spacing = try TimestepSpacing.read(config, default: .linspace)
+    let spacing = try TimestepSpacing.read(config, default: SamplerKind.dpmpp2m.defaultSpacing)
     var times = spacing.dpmSolverTimesteps(
       count: stepCount, trainSteps: train, last: last, offset: try config.int("steps_offset", default: 0))
     let ramp = try SigmaSpacing.Ramp.read(config, sampler: name)

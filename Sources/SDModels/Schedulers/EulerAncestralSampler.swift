@@ -23,7 +23,7 @@ public struct EulerAncestralSampler: Sampler {
     kSchedule = KSigmaSchedule(
       schedule: schedule, stepCount: stepCount,
       options: .init(
-        spacing: try TimestepSpacing.read(config, default: .linspace),
+        spacing: try TimestepSpacing.read(config, default: SamplerKind.eulerAncestral.defaultSpacing),
         stepsOffset: try config.int("steps_offset", default: 0)))
     self.stepCount = stepCount
   }

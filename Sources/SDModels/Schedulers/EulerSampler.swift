@@ -22,7 +22,7 @@ public struct EulerSampler: Sampler {
     try checkStepCount(stepCount, schedule)
     prediction = try PredictionType.read(config, allowed: ["epsilon", "v_prediction", "sample", "original_sample"])
     var options = KSigmaSchedule.Options(
-      spacing: try TimestepSpacing.read(config, default: .linspace),
+      spacing: try TimestepSpacing.read(config, default: SamplerKind.euler.defaultSpacing),
       stepsOffset: try config.int("steps_offset", default: 0))
     options.ramp = try SigmaSpacing.Ramp.read(config, sampler: "euler")
     options.logLinear = try config.string("interpolation_type", default: "linear", allowed: ["linear", "log_linear"]) == "log_linear"

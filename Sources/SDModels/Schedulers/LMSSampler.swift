@@ -28,7 +28,7 @@ public struct LMSSampler: Sampler {
     try checkStepCount(stepCount, schedule)
     prediction = try PredictionType.read(config, allowed: ["epsilon", "v_prediction", "sample"])
     var options = KSigmaSchedule.Options(
-      spacing: try TimestepSpacing.read(config, default: .linspace),
+      spacing: try TimestepSpacing.read(config, default: SamplerKind.lms.defaultSpacing),
       stepsOffset: try config.int("steps_offset", default: 0))
     options.ramp = try SigmaSpacing.Ramp.read(config, sampler: "lms")
     if options.ramp == .exponential {

@@ -35,7 +35,7 @@ public struct PNDMSampler: Sampler {
     prediction = try PredictionType.read(config, allowed: ["epsilon", "v_prediction"])
     skipPRK = try config.bool("skip_prk_steps", default: false)
     finalAlphaCumprod = try config.bool("set_alpha_to_one", default: false) ? 1 : schedule.alphasCumprod[0]
-    let spacing = try TimestepSpacing.read(config, default: .leading)
+    let spacing = try TimestepSpacing.read(config, default: SamplerKind.pndm.defaultSpacing)
     let train = schedule.trainTimestepCount
     let ascending = Array(spacing.integerTimesteps(
       count: stepCount, trainSteps: train, offset: try config.int("steps_offset", default: 0)).reversed())

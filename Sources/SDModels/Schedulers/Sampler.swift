@@ -127,6 +127,15 @@ public enum SamplerKind: String, Sendable, CaseIterable {
   /// Whether the diffusers class reads `timestep_spacing` (LCM and TCD take their timesteps from
   /// the distillation schedule instead).
   public var usesTimestepSpacing: Bool { self != .lcm && self != .tcd }
+
+  /// The class's `timestep_spacing` when the config has none (REFERENCE B2): leading for DDIM
+  /// and PNDM (and, unused, LCM and TCD), linspace for the k-diffusion samplers and DPM-Solver.
+  public var defaultSpacing: TimestepSpacing {
+    switch self {
+    case .ddim, .pndm, .lcm, .tcd: .leading
+    case .euler, .eulerAncestral, .dpmpp2m, .lms: .linspace
+    }
+  }
 }
 
 /// Builds the sampler for one image, as a diffusers pipeline would after

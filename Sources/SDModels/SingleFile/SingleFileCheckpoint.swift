@@ -38,16 +38,9 @@ public struct SingleFileCheckpoint: Sendable {
     self.file = file
     let path = file.path
     func fail(_ problem: String) -> ConfigError { ConfigError(source: path, problem: problem) }
-    // Shapes are read by index below: a tensor with fewer dimensions than a layer of its kind
-    // has is refused by name (a hostile or damaged file must not crash the loader).
-    func shape(_ key: String, rank: Int = 0) throws -> [Int]? {
-      guard let found = file.info(key)?.shape else { return nil }
-      let needed = max(rank, 1)
-      guard found.count >= needed else {
-        throw fail("tensor \(key) has shape \(found), expected \(needed) dimension\(needed == 1 ? "" : "s") or more")
-      }
-      return found
-    }
+    // Shapes are read by index below (`ShapeReader` refuses a tensor of too low a rank by name).
+    let shapes = ShapeReader(file: file)
+    func shape(_ key: String, rank: Int = 0) throws -> [Int]? { try shapes.shape(key, rank: rank) }
 
     // UNet layout.
     let u = Self.unetPrefix
@@ -100,21 +93,10 @@ public struct SingleFileCheckpoint: Sendable {
     ]) { given, _ in given }, source: "\(path) (UNet)")
 
     // VAE.
-    let v = Self.vaePrefix
-    var vaeChannels: [Int] = []
-    while let s = try shape(v + "encoder.down.\(vaeChannels.count).block.0.conv1.weight") { vaeChannels.append(s[0]) }
-    guard !vaeChannels.isEmpty, let postQuant = try shape(v + "post_quant_conv.weight"),
-      let vaeIn = try shape(v + "encoder.conv_in.weight", rank: 2)
-    else { throw fail("no VAE found (\(v)encoder.down.0.block.0.conv1.weight, \(v)post_quant_conv.weight)") }
-    var vaeLayers = 0
-    while file.contains(v + "encoder.down.0.block.\(vaeLayers).conv1.weight") { vaeLayers += 1 }
-    vaeLevels = vaeChannels.count
-    self.vaeLayers = vaeLayers
-    vaeConfig = JSONConfig(values: overrides["vae", default: [:]].merging([
-      "in_channels": vaeIn[1], "out_channels": vaeIn[1], "latent_channels": postQuant[0],
-      "block_out_channels": vaeChannels, "layers_per_block": vaeLayers, "norm_num_groups": 32,
-      "scaling_factor": 0.18215,
-    ]) { given, _ in given }, source: "\(path) (VAE)")
+    let vae = try VAECheckpoint.ldmConfig(file, prefix: Self.vaePrefix, overrides: overrides["vae", default: [:]])
+    (vaeLevels, vaeLayers) = (vae.levels, vae.layers)
+    vaeConfig = JSONConfig(
+      values: vae.config.values.merging(["scaling_factor": 0.18215]) { given, _ in given }, source: "\(path) (VAE)")
 
     // Text encoder.
     switch family {

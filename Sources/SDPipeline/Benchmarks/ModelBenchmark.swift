@@ -116,10 +116,10 @@ public enum ModelBenchmark {
 
     // The model: a real checkpoint, or SD 1.5 shapes with made-up weights.
     let start = now()
-    let textEncoder: CLIPTextModel, unet: UNet, vae: AutoencoderKL
+    let textEncoder: CLIPTextModel, unet: UNet, vae: any LatentAutoencoder
     if let path = settings.modelPath {
       let bundle = try ModelBundle.load(path)
-      (textEncoder, unet, vae) = (bundle.textEncoder, bundle.unet, bundle.vae)
+      (textEncoder, unet, vae) = (bundle.textEncoder, bundle.unet, bundle.autoencoder)
       report.model = bundle.name
     } else {
       textEncoder = try CLIPTextModel(WeightScope(randomWeights(description: "random CLIP")), config: .sd1)
@@ -142,7 +142,7 @@ public enum ModelBenchmark {
     log(String(format: "text encoder (cond + uncond): %.2f s", text.seconds))
 
     // UNet steps with CFG: batch 2 at size/8.
-    let f = vae.config.downFactor
+    let f = vae.downFactor
     var rng = TorchRandom(seed: 0)
     var latents = rng.randn([1, unet.config.inChannels, settings.size / f, settings.size / f])
     var stepTimes: [Double] = [], stepFLOP = 0.0

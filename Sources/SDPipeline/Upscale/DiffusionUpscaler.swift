@@ -108,8 +108,11 @@ public struct DiffusionUpscaler {
       let config = model.lowResSchedulerConfig.map(SchedulerConfig.init) ?? SchedulerConfig(values: [:], source: "DDPMScheduler defaults")
       lowRes = try NoiseSchedule(ddpmConfig: config)
     }
+    guard let vae = model.vae else {
+      throw GenerationError("\(model.name): the diffusion upscalers need the model's AutoencoderKL, not a TAESD")
+    }
     components = Components(
-      tokenizer: model.tokenizer, textEncoder: model.textEncoder, unet: model.unet, vae: model.vae,
+      tokenizer: model.tokenizer, textEncoder: model.textEncoder, unet: model.unet, vae: vae,
       schedulerConfig: SchedulerConfig(model.schedulerConfig), lowResSchedule: lowRes,
       maxNoiseLevel: try index.int("max_noise_level", default: 350))
   }
