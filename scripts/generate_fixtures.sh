@@ -53,6 +53,7 @@ run models.py          # Tests/Fixtures/models/** (diffusers folders + single-fi
 run components.py      # Tests/Fixtures/reference/{text_encoder,unet,vae}/
 run pipelines.py       # Tests/Fixtures/reference/{txt2img,img2img,inpaint,upscale,clip,safety}/
 
+optional fewstep.py     # models/sd1-lcm-tiny, sd1-turbo-tiny, taesd-tiny, vae-alt-tiny + reference/fewstep (reads sd1-tiny)
 optional clip_rank.py   # reads models/clip-tiny
 optional rng.py
 optional schedulers.py   # reads the models' scheduler configs
@@ -68,7 +69,7 @@ if [[ -f scripts/fixtures/realesrgan.py ]]; then
   fi
 fi
 
-known=" common.py ldm_keys.py models.py components.py pipelines.py readme.py clip_rank.py rng.py schedulers.py
+known=" common.py ldm_keys.py models.py components.py pipelines.py readme.py fewstep.py clip_rank.py rng.py schedulers.py
   tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py "
 for f in scripts/fixtures/*.py; do
   [[ "$known" == *" $(basename "$f") "* ]] || echo "!! $f is not run by this script: add it to scripts/generate_fixtures.sh"

@@ -69,13 +69,18 @@ public struct AutoencoderTiny: Sendable {
   static func decoderLayers(_ w: WeightScope, config: TinyAutoencoderConfig) throws -> [Layer] {
     let c = config.decoderChannels[0]
     var layers: [Layer] = [.conv(try Conv2DLayer(w(0), in: config.latentChannels, out: c, kernel: 3)), .relu]
+    var index = 2  // the next module of the nn.Sequential
     for (i, blocks) in config.decoderBlocks.enumerated() {
-      for _ in 0..<blocks { layers.append(.block(try TinyBlock(w(layers.count), channels: c))) }
+      for _ in 0..<blocks {
+        layers.append(.block(try TinyBlock(w(index), channels: c)))
+        index += 1
+      }
       if i == config.decoderBlocks.count - 1 {
-        layers.append(.conv(try Conv2DLayer(w(layers.count), in: c, out: config.outChannels, kernel: 3)))
+        layers.append(.conv(try Conv2DLayer(w(index), in: c, out: config.outChannels, kernel: 3)))
       } else {
-        // Index layers.count is the parameterless `nn.Upsample`; its conv follows it.
-        layers.append(.upsamplingConv(try Conv2DLayer(w(layers.count + 1), in: c, out: c, kernel: 3, bias: false)))
+        // Module `index` is the parameterless `nn.Upsample`; its conv follows it.
+        layers.append(.upsamplingConv(try Conv2DLayer(w(index + 1), in: c, out: c, kernel: 3, bias: false)))
+        index += 2
       }
     }
     return layers
