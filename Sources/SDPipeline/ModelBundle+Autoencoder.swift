@@ -87,8 +87,13 @@ extension ModelBundle {
     let config = try JSONConfig(url: folder.appendingPathComponent("config.json"))
     if let name = try config.string("_class_name"), name != expectedClass {
       let hint = name == otherOption.className ? ": use \(otherOption.option) for it" : ""
-      throw ModelLoadError(path: folder.path, problem: "holds a \(name), not an \(expectedClass)\(hint)")
+      throw ModelLoadError(path: folder.path, problem: "holds \(Self.article(name)) \(name), not \(Self.article(expectedClass)) \(expectedClass)\(hint)")
     }
     return folder
   }
+}
+
+extension ModelBundle {
+  /// "an AutoencoderKL", "a UNet2DConditionModel".
+  static func article(_ word: String) -> String { "AEIOU".contains(word.first ?? "x") ? "an" : "a" }
 }
