@@ -3,6 +3,8 @@ import Foundation
 import SDPipeline
 import SDTensor
 
+extension ModelBenchmark.Architecture: ExpressibleByArgument {}
+
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Measure sdedit's speed on this machine (release builds only mean anything).")
@@ -25,8 +27,17 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "A real checkpoint to time instead of SD 1.5 shapes with made-up weights.")
   var model: String?
 
-  @Option(help: "UNet steps to time (with classifier-free guidance, batch 2).")
+  @Option(help: "UNet steps to time.")
   var steps = 2
+
+  @Option(help: "Guidance of the timed steps: above 1, classifier-free guidance (UNet batch 2); 1 or less, one pass per step (LCM, Turbo).")
+  var guidance: Float = 7.5
+
+  @Option(help: "Made-up model shapes: sd15 (SD 1.5, LCM distillations) or sd21 (SD 2.1 base, SD-Turbo).")
+  var arch: ModelBenchmark.Architecture = .sd15
+
+  @Flag(help: "Also time a TAESD decode (madebyollin's 64-channel decoder, made-up weights) and count it in the image time.")
+  var taesd = false
 
   @Flag(help: "Print one JSON object on the last line of stdout.")
   var json = false
@@ -54,6 +65,9 @@ struct BenchCommand: ParsableCommand {
     settings.steps = steps
     settings.modelPath = model
     settings.profile = profile
+    settings.guidance = guidance
+    settings.architecture = arch
+    settings.taesd = taesd
     guard settings.size % 64 == 0, settings.size >= 64, settings.size <= 2048 else {
       throw ValidationError("--size must be a multiple of 64 between 64 and 2048.")
     }
@@ -63,11 +77,13 @@ struct BenchCommand: ParsableCommand {
       print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f s %9.1f GFLOP %8.1f GFLOP/s %6.1f %% of sgemm",
         seconds, gflop, gflop / seconds, 100 * gflop / seconds / r.sgemmGFLOPS))
     }
-    print("sdedit bench: \(r.model), \(r.size)×\(r.size), \(r.precision), \(Threading.threadCount) threads")
+    print("sdedit bench: \(r.model), \(r.size)×\(r.size), \(r.precision), \(Threading.threadCount) threads, \(CPUInfo.summary)")
     print(String(format: "sgemm 2048³                  %.1f GFLOP/s", r.sgemmGFLOPS))
-    line("text encode (cond+uncond)", r.textEncodeSeconds, r.textEncodeGFLOP)
-    line("UNet step (CFG, batch 2)", r.unetStepSeconds, r.unetStepGFLOP)
+    line(r.batch == 2 ? "text encode (cond+uncond)" : "text encode (cond)", r.textEncodeSeconds, r.textEncodeGFLOP)
+    line(r.batch == 2 ? "UNet step (CFG, batch 2)" : "UNet step (no CFG, batch 1)", r.unetStepSeconds, r.unetStepGFLOP)
     line("VAE decode", r.vaeDecodeSeconds, r.vaeDecodeGFLOP)
+    if let s = r.taesdDecodeSeconds, let g = r.taesdDecodeGFLOP { line("TAESD decode", s, g) }
+    print(String(format: "image (text + %d steps + %@ decode) %.2f s", steps, r.taesdDecodeSeconds == nil ? "VAE" : "TAESD", r.imageSeconds))
     print(String(format: "peak RSS                     %.2f GiB", Double(r.peakRSSBytes) / 1073741824))
     if json {
       let object: [String: Any] = [
@@ -76,6 +92,9 @@ struct BenchCommand: ParsableCommand {
         "text_encode_seconds": r.textEncodeSeconds, "text_encode_gflop": r.textEncodeGFLOP,
         "unet_step_seconds": r.unetStepSeconds, "unet_step_gflop": r.unetStepGFLOP,
         "vae_decode_seconds": r.vaeDecodeSeconds, "vae_decode_gflop": r.vaeDecodeGFLOP,
+        "taesd_decode_seconds": r.taesdDecodeSeconds ?? NSNull(), "taesd_decode_gflop": r.taesdDecodeGFLOP ?? NSNull(),
+        "image_seconds": r.imageSeconds, "unet_batch": r.batch, "arch": arch.rawValue, "guidance": Double(guidance),
+        "cpu": CPUInfo.summary,
         "peak_rss_bytes": r.peakRSSBytes,
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

@@ -7,10 +7,23 @@ import SDTensor
 /// 2048³ `sgemm` in the same process. FLOPs are those of the matrix products actually executed
 /// (`FLOPCounter`), so the GFLOP/s figures need no model of the network.
 public enum ModelBenchmark {
+  /// The made-up model's shapes.
+  public enum Architecture: String, Sendable, CaseIterable {
+    /// SD 1.5 (and its LCM distillations).
+    case sd15
+    /// SD 2.1 base (SD-Turbo): OpenCLIP-H text encoder, linear projections, 64-wide heads.
+    case sd21
+  }
+
   public struct Settings: Sendable {
     public var size = 512
     public var steps = 2
     public var modelPath: String?
+    public var architecture = Architecture.sd15
+    /// > 1: classifier-free guidance (UNet batch 2 per step); otherwise one pass per step.
+    public var guidance: Float = 7.5
+    /// Also time madebyollin's TAESD decoder (64 channels, made-up weights).
+    public var taesd = false
     /// Log the time per kind of operation (conv, attention, …) after each phase.
     public var profile = false
     public init() {}
@@ -22,6 +35,10 @@ public enum ModelBenchmark {
     public var textEncodeSeconds = 0.0, textEncodeGFLOP = 0.0
     public var unetStepSeconds = 0.0, unetStepGFLOP = 0.0
     public var vaeDecodeSeconds = 0.0, vaeDecodeGFLOP = 0.0
+    public var taesdDecodeSeconds: Double?, taesdDecodeGFLOP: Double?
+    /// Text encoding + `steps` UNet steps + the decode (TAESD's when timed): one image.
+    public var imageSeconds = 0.0
+    public var batch = 2
     public var peakRSSBytes = 0
     public var size = 0, steps = 0
     public var precision = "fp32"
@@ -35,6 +52,11 @@ public enum ModelBenchmark {
     "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
   ]
+
+  /// stabilityai/stable-diffusion-2-1-base (and sd-turbo) `unet/config.json`.
+  static let sd21UNet: [String: Any] = sd15UNet.merging([
+    "attention_head_dim": [5, 10, 20, 20], "cross_attention_dim": 1024, "use_linear_projection": true,
+  ]) { _, new in new }
 
   /// runwayml/stable-diffusion-v1-5 `vae/config.json`.
   static let sd15VAE: [String: Any] = [
@@ -122,10 +144,12 @@ public enum ModelBenchmark {
       (textEncoder, unet, vae) = (bundle.textEncoder, bundle.unet, bundle.autoencoder)
       report.model = bundle.name
     } else {
-      textEncoder = try CLIPTextModel(WeightScope(randomWeights(description: "random CLIP")), config: .sd1)
+      let sd21 = settings.architecture == .sd21
+      report.model = sd21 ? "sd2.1 random weights" : "sd1.5 random weights"
+      textEncoder = try CLIPTextModel(WeightScope(randomWeights(description: "random CLIP")), config: sd21 ? .sd2 : .sd1)
       unet = try UNet(
         WeightScope(randomWeights(description: "random UNet")),
-        config: UNetConfig(JSONConfig(values: sd15UNet, source: "SD 1.5 UNet")))
+        config: UNetConfig(JSONConfig(values: sd21 ? sd21UNet : sd15UNet, source: "\(settings.architecture.rawValue) UNet")))
       vae = try AutoencoderKL(
         WeightScope(randomWeights(description: "random VAE")),
         config: VAEConfig(JSONConfig(values: sd15VAE, source: "SD 1.5 VAE")), loadEncoder: false)
@@ -133,15 +157,17 @@ public enum ModelBenchmark {
     report.loadSeconds = now() - start
     log(String(format: "model ready in %.1f s", report.loadSeconds))
 
-    // Text: cond and uncond, 77 tokens each.
+    // Text: cond and uncond (cond only without guidance), 77 tokens each.
+    let guides = settings.guidance > 1
+    report.batch = guides ? 2 : 1
     let ids = [[49406] + [Int](repeating: 320, count: 20) + [Int](repeating: 49407, count: 56),
-               [49406] + [Int](repeating: 49407, count: 76)]
+               [49406] + [Int](repeating: 49407, count: 76)].prefix(report.batch).map { $0 }
     var context = Tensor(zeros: [1])
     let text = timed { context = textEncoder(ids).lastHiddenState }
     (report.textEncodeSeconds, report.textEncodeGFLOP) = (text.seconds, text.gflop)
-    log(String(format: "text encoder (cond + uncond): %.2f s", text.seconds))
+    log(String(format: "text encoder (%@): %.2f s", guides ? "cond + uncond" : "cond", text.seconds))
 
-    // UNet steps with CFG: batch 2 at size/8.
+    // UNet steps with CFG (batch 2) or without (batch 1) at size/8.
     let f = vae.downFactor
     var rng = TorchRandom(seed: 0)
     var latents = rng.randn([1, unet.config.inChannels, settings.size / f, settings.size / f])
@@ -151,9 +177,10 @@ public enum ModelBenchmark {
     defer { Profiler.isEnabled = false }
     for step in 0..<settings.steps {
       let t = timed {
-        let batch = Tensor.concat([latents, latents], axis: 0)
+        let batch = guides ? Tensor.concat([latents, latents], axis: 0) : latents
         let out = unet(batch, timesteps: [Float(999 - step * 50)], context: context)
-        latents = Guidance.combine(out, scale: 7.5).slice(axis: 1, 0..<latents.dim(1)) * 0.1 + latents * 0.9
+        let prediction = guides ? Guidance.combine(out, scale: settings.guidance) : out
+        latents = prediction.slice(axis: 1, 0..<latents.dim(1)) * 0.1 + latents * 0.9
       }
       stepTimes.append(t.seconds)
       stepFLOP = t.gflop
@@ -169,6 +196,18 @@ public enum ModelBenchmark {
     (report.vaeDecodeSeconds, report.vaeDecodeGFLOP) = (decode.seconds, decode.gflop)
     log(String(format: "VAE decode: %.2f s, %.1f GFLOP", decode.seconds, decode.gflop))
     if settings.profile { logProfile("VAE decode", seconds: decode.seconds, runs: 1, log: log) }
+    var decodeSeconds = decode.seconds
+    if settings.taesd {
+      let tiny = try AutoencoderTiny(
+        WeightScope(randomWeights(description: "random TAESD")), config: TinyAutoencoderConfig(JSONConfig(values: [:], source: "TAESD")),
+        loadEncoder: false)
+      let t = timed { _ = tiny.decode(scaledLatents: latents) }
+      (report.taesdDecodeSeconds, report.taesdDecodeGFLOP) = (t.seconds, t.gflop)
+      decodeSeconds = t.seconds
+      log(String(format: "TAESD decode: %.3f s, %.1f GFLOP", t.seconds, t.gflop))
+      if settings.profile { logProfile("TAESD decode", seconds: t.seconds, runs: 1, log: log) }
+    }
+    report.imageSeconds = report.textEncodeSeconds + Double(settings.steps) * report.unetStepSeconds + decodeSeconds
     report.peakRSSBytes = peakRSSBytes()
     return report
   }
