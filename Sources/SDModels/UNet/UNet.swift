@@ -9,6 +9,8 @@ public struct UNet: Sendable {
   let fourierProjection: FourierProjection?
   let timeEmbedding: TimestepEmbedding
   let classEmbedding: Embedding?
+  /// SDXL's `add_embedding` (`config.textTime`).
+  let addEmbedding: TimestepEmbedding?
   let convIn: Conv2DLayer
   let downBlocks: [UNetDownBlock]
   let midBlock: UNetMidBlock?
@@ -28,6 +30,11 @@ public struct UNet: Sendable {
       flipSinToCos: config.flipSinToCos, freqShift: config.freqShift, condProjDim: config.timeCondProjDim,
       activation: config.activation, postActivation: config.timestepPostActivation)
     classEmbedding = try config.classEmbeddings.map { try Embedding(w("class_embedding"), count: $0, width: config.timeEmbedDim) }
+    addEmbedding = try config.textTime.map {
+      try TimestepEmbedding(
+        w("add_embedding"), channels: $0.inputDim, embedDim: config.timeEmbedDim, flipSinToCos: config.flipSinToCos,
+        freqShift: config.freqShift, condProjDim: nil)
+    }
     // The first and last convolutions stay fp32 at any precision (≈ 0.3 % of the UNet's work): the
     // last one computes the noise prediction itself, and bf16 there cost 6–11 dB of PSNR against
     // fp32 on the tiny test models; bf16 everywhere else costs under 1 dB more.
@@ -52,10 +59,12 @@ public struct UNet: Sendable {
   /// - context: `[N, S, crossAttentionDim]` text states.
   /// - classLabels: the x4 upscaler's noise level per sample.
   /// - timestepCondition: `[N, time_cond_proj_dim]` when the config has `time_cond_proj_dim`
-  ///   (the latent upscaler's noise-level embedding ⊕ pooled text).
+  ///   (the latent upscaler's noise-level embedding ⊕ pooled text; LCM's guidance embedding).
+  /// - added: SDXL's `added_cond_kwargs` when the config has `text_time`.
   /// Returns `[N, outChannels, h, w]`.
   public func callAsFunction(
-    _ sample: Tensor, timesteps: [Float], context: Tensor, classLabels: [Int]? = nil, timestepCondition: Tensor? = nil
+    _ sample: Tensor, timesteps: [Float], context: Tensor, classLabels: [Int]? = nil, timestepCondition: Tensor? = nil,
+    added: AddedConditions? = nil
   ) -> Tensor {
     let n = sample.dim(0)
     precondition(sample.dim(1) == config.inChannels, "UNet: \(sample.dim(1)) input channels, config has \(config.inChannels)")
@@ -66,6 +75,10 @@ public struct UNet: Sendable {
     if let classEmbedding {
       precondition(classLabels?.count == n, "UNet: this model needs one class label per sample")
       emb += classEmbedding([classLabels!]).reshaped([n, config.timeEmbedDim])
+    }
+    if let addEmbedding, let textTime = config.textTime {
+      guard let added else { preconditionFailure("UNet: this model (addition_embed_type text_time) needs added conditions") }
+      emb += addEmbedding.embed(added.features(timeEmbedDim: textTime.timeEmbedDim, config: config, batch: n))  // [N, timeEmbedDim]
     }
 
     var h = convIn(sample)  // [N, c0, h, w]
@@ -88,5 +101,32 @@ public struct UNet: Sendable {
       h = block(h, skips: taken, emb: emb, context: context, upsampleSize: size)
     }
     return convOut(convNormOut.map { $0(h, activation: config.activation) } ?? h)  // [N, outChannels, h, w]
+  }
+}
+
+/// SDXL's `added_cond_kwargs`: `text_embeds` (the pooled, projected text of the second encoder)
+/// and `time_ids` (micro-conditioning values), one row per sample or one row for all.
+public struct AddedConditions: Sendable {
+  /// `[B, pooled width]`.
+  public var textEmbeds: Tensor
+  /// `[B, ids]`: (original H, W, crop top, left, target H, W), or the refiner's
+  /// (original H, W, crop top, left, aesthetic score).
+  public var timeIds: Tensor
+
+  public init(textEmbeds: Tensor, timeIds: Tensor) {
+    self.textEmbeds = textEmbeds
+    self.timeIds = timeIds
+  }
+
+  /// `cat([text_embeds, add_time_proj(time_ids).reshape(B, -1)], -1)`, rows broadcast to `batch`.
+  func features(timeEmbedDim: Int, config: UNetConfig, batch: Int) -> Tensor {
+    let rows = textEmbeds.dim(0), ids = timeIds.dim(1)
+    precondition(timeIds.dim(0) == rows && (rows == batch || rows == 1), "UNet: \(rows) added-condition rows for \(batch) samples")
+    let times = TimestepEmbedding.sinusoid(
+      timeIds.data, channels: timeEmbedDim, flipSinToCos: config.flipSinToCos, freqShift: config.freqShift
+    ).reshaped([rows, ids * timeEmbedDim])  // [B, ids·d]
+    let joined = Tensor.concat([textEmbeds, times], axis: 1)  // [B, pooled + ids·d]
+    precondition(joined.dim(1) == config.textTime?.inputDim, "UNet: added conditions are \(joined.dim(1)) wide, the model takes \(config.textTime?.inputDim ?? 0)")
+    return rows == batch ? joined : Tensor.concat([Tensor](repeating: joined, count: batch), axis: 0)
   }
 }

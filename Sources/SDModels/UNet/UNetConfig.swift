@@ -57,6 +57,19 @@ public struct UNetConfig: Sendable, Equatable {
   public var attentionHeadDim: [Int]
   /// Every block is a K-diffusion block (diffusers does not mix them with the others).
   public var isKDiffusion: Bool
+  /// `addition_embed_type: "text_time"` (SDXL), nil otherwise.
+  public var textTime: TextTimeEmbedding?
+
+  /// SDXL's added conditioning: the pooled text embedding and the micro-conditioning values
+  /// (`time_ids`: original size, crop corner, target size — or the refiner's aesthetic score),
+  /// each value embedded by a `addition_time_embed_dim`-wide sinusoid (`add_time_proj`), all
+  /// concatenated after the pooled text and passed through `add_embedding` (linear, SiLU, linear).
+  public struct TextTimeEmbedding: Sendable, Equatable {
+    /// `addition_time_embed_dim`: sinusoid width per time id (256 for SDXL).
+    public var timeEmbedDim: Int
+    /// `projection_class_embeddings_input_dim`: pooled width + ids × `timeEmbedDim` (2816 for SDXL base).
+    public var inputDim: Int
+  }
 
   public var timeEmbedDim: Int {
     timeEmbeddingDim ?? blockOutChannels[0] * (timeEmbeddingType == .fourier ? 2 : 4)
@@ -154,9 +167,19 @@ public struct UNetConfig: Sendable, Equatable {
     guard isKDiffusion || activation == .silu else { throw fail("act_fn must be silu for these blocks") }
     guard isKDiffusion || hasOutputNorm else { throw fail("norm_num_groups = null needs K-diffusion blocks") }
 
+    switch try config.string("addition_embed_type") {
+    case nil: textTime = nil
+    case "text_time"?:
+      guard let width = try config.int("addition_time_embed_dim"), let input = try config.int("projection_class_embeddings_input_dim"),
+        width > 0, width % 2 == 0, input > 0
+      else { throw fail("addition_embed_type text_time needs a positive, even addition_time_embed_dim and projection_class_embeddings_input_dim") }
+      textTime = TextTimeEmbedding(timeEmbedDim: width, inputDim: input)
+    case let other?: throw fail("addition_embed_type = \(other) is not supported by sdedit's UNet (text_time or none)")
+    }
+
     // Options whose defaults are all sdedit implements.
     let unsupported: [(String, Any)] = [
-      ("class_embed_type", NSNull()), ("addition_embed_type", NSNull()), ("encoder_hid_dim", NSNull()),
+      ("class_embed_type", NSNull()), ("encoder_hid_dim", NSNull()), ("reverse_transformer_layers_per_block", NSNull()),
       ("dual_cross_attention", false), ("center_input_sample", false),
       ("class_embeddings_concat", false),
       ("attention_type", "default"), ("time_embedding_act_fn", NSNull()),
