@@ -60,7 +60,7 @@ public struct ImageEditing {
     let mask = originalMask?.grayscale().padded(toWidth: paddedW, height: paddedH, fill: 0)
 
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
-    let (context, warnings) = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder).prepare(options)
+    let (context, warnings) = try TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder).prepare(options)
 
     var sampler = try makeSampler(
       kind: options.sampler, config: SchedulerConfig(model.schedulerConfig), stepCount: options.stepCount, karras: options.karras)

@@ -24,7 +24,7 @@ public struct Text2Image {
   public func generate(_ options: GenerationOptions, progress: ProgressHandler = { _ in true }) throws -> Output {
     try Self.validate(options, model: model)
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
-    let (context, warnings) = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder).prepare(options)
+    let (context, warnings) = try TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder).prepare(options)
 
     var sampler = try makeSampler(
       kind: options.sampler, config: SchedulerConfig(model.schedulerConfig), stepCount: options.stepCount,

@@ -58,11 +58,18 @@ public struct TextConditioning: Sendable {
   }
 
   /// The guidance context and diffusers' truncation warnings for a generation's prompt and
-  /// negative prompt (what every pipeline starts with).
-  public func prepare(_ options: GenerationOptions) -> (context: Tensor, warnings: [String]) {
-    let warnings = [options.prompt, options.negativePrompt].compactMap { warning($0, longPrompt: options.longPrompt) }
+  /// negative prompt (what every pipeline starts with). `<lora:…>` tags are taken out of the prompt
+  /// first (`PromptTags`); `promptWeighting` `.a1111` reads A1111's emphasis syntax.
+  public func prepare(_ options: GenerationOptions) throws -> (context: Tensor, warnings: [String]) {
+    let prompt = PromptTags.removingLoRAs(from: options.prompt)
+    if options.promptWeighting == .a1111 {
+      return try weightedContext(
+        prompt: prompt, negativePrompt: options.negativePrompt, guidance: options.usesGuidance,
+        clipSkip: options.clipSkip, longPrompt: options.longPrompt)
+    }
+    let warnings = [prompt, options.negativePrompt].compactMap { warning($0, longPrompt: options.longPrompt) }
     let context = context(
-      prompt: options.prompt, negativePrompt: options.negativePrompt, guidance: options.usesGuidance,
+      prompt: prompt, negativePrompt: options.negativePrompt, guidance: options.usesGuidance,
       clipSkip: options.clipSkip, longPrompt: options.longPrompt)
     return (context, warnings)
   }
