@@ -51,9 +51,10 @@ struct ModelOptions: ParsableArguments {
     try SafetyChecker.load(ifPresentIn: resolvedModel())
   }
 
-  func load(needsEncoder: Bool = false) throws -> ModelBundle {
-    try ModelBundle.load(
-      resolvedModel(), options: .init(needsEncoder: needsEncoder, predictionType: prediction?.diffusersName))
+  func load(needsEncoder: Bool = false, adapters: ModelAdapters = ModelAdapters()) throws -> ModelBundle {
+    var options = ModelBundle.Options(needsEncoder: needsEncoder, predictionType: prediction?.diffusersName)
+    options.adapters = adapters
+    return try ModelBundle.load(resolvedModel(), options: options)
   }
 }
 

@@ -10,6 +10,7 @@ struct Txt2ImgCommand: ParsableCommand {
 
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var sampling: SamplingOptions
+  @OptionGroup var adapters: AdapterOptions
 
   @Option(help: "Image width in pixels (a multiple of 8).")
   var width = 512
@@ -42,8 +43,9 @@ struct Txt2ImgCommand: ParsableCommand {
   func run() throws {
     computeOptions.apply()
     var timer = PhaseTimer()
-    let model = try modelOptions.load()
+    let model = try modelOptions.load(adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt))
     timer.lap("load")
+    if adapters.report(model) { return }
     let firstSeed = sampling.resolvedSeed()
     let pipeline = Text2Image(model: model)
     let checker = try modelOptions.safetyChecker()
@@ -54,6 +56,7 @@ struct Txt2ImgCommand: ParsableCommand {
       let (seed, overflow) = firstSeed.addingReportingOverflow(UInt64(i))
       guard !overflow else { throw CLIFailure("--seed \(firstSeed) + \(i) overflows") }
       var options = sampling.options(seed: seed)
+      options.promptWeighting = adapters.promptWeighting
       options.width = width
       options.height = height
       let result = try pipeline.generate(options, progress: Console.progressLine(label: "txt2img seed \(seed)"))

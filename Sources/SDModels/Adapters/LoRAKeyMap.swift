@@ -10,6 +10,10 @@ public enum AdapterComponent: String, Sendable, CaseIterable, Hashable {
 public struct LoRATarget: Sendable, Hashable {
   public let component: AdapterComponent
   public let key: String
+
+  public init(component: AdapterComponent, key: String) {
+    (self.component, self.key) = (component, key)
+  }
 }
 
 /// How LoRA module names address the layers of a model, as data (STYLE.md §8.4). A naming is a name
