@@ -83,7 +83,7 @@ public final class ModelBundle: @unchecked Sendable {
     unetStore.precision = options.precision
     let adapted = try Self.applyAdapters(
       options.adapters, tokenizer: CLIPTokenizer(folder: component("tokenizer")), textConfig: textConfig,
-      stores: [.textEncoder: textStore, .unet: unetStore])
+      stores: [.textEncoder: textStore, .unet: unetStore], unetLayout: LDMKeyRules.UNetLayout(unetConfig))
     (tokenizer, adapters) = (adapted.tokenizer, adapted.applied)
     textEncoder = try CLIPTextModel(WeightScope(textStore), config: adapted.textConfig)
     unet = try UNet(WeightScope(unetStore), config: unetConfig)
@@ -113,7 +113,7 @@ public final class ModelBundle: @unchecked Sendable {
     unetStore.precision = options.precision
     let adapted = try Self.applyAdapters(
       options.adapters, tokenizer: CLIPTokenizer.bundled(padToken: checkpoint.family == .sd1 ? "<|endoftext|>" : "!"),
-      textConfig: textConfig, stores: [.textEncoder: textStore, .unet: unetStore])
+      textConfig: textConfig, stores: [.textEncoder: textStore, .unet: unetStore], unetLayout: checkpoint.unetLayout)
     (tokenizer, adapters) = (adapted.tokenizer, adapted.applied)
     textEncoder = try CLIPTextModel(WeightScope(textStore), config: adapted.textConfig)
     unet = try UNet(WeightScope(unetStore), config: unetConfig)

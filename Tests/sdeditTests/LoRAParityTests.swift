@@ -24,7 +24,7 @@ import Testing
   @Test func fixturesArePresent() {
     let names = Set(Self.runs().map(\.name))
     for name in ["peft_scale1", "peft_scale0.6", "kohya_scale1", "kohya_tag_scale0.6", "stacked_kohya1_peft0.6",
-      "locon_scale1", "kohya_alphas_a1111", "ti_single", "ti_multi_and_single", "a1111_weights"]
+      "locon_scale1", "locon_sgm_names_a1111", "kohya_alphas_a1111", "ti_single", "ti_multi_and_single", "a1111_weights"]
     {
       #expect(names.contains(name), "missing reference lora/…/\(name)")
     }
@@ -36,8 +36,8 @@ import Testing
   }
 
   /// The same adapters on the single-file (LDM-named) checkpoints of the same weights.
-  @Test(arguments: runs().filter { ["kohya_scale1", "locon_scale1", "peft_scale1", "kohya_scale0.7", "ti_multi",
-    "ti_multi_and_single"].contains($0.name) })
+  @Test(arguments: runs().filter { ["kohya_scale1", "locon_scale1", "locon_sgm_names_a1111", "peft_scale1", "kohya_scale0.7",
+    "ti_multi", "ti_multi_and_single"].contains($0.name) })
   func singleFileMatchesDiffusers(run: PipelineParityTests.Run) throws {
     try check(run, singleFile: true)
   }

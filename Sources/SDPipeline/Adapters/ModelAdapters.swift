@@ -50,10 +50,11 @@ extension ModelBundle {
   /// The one place adapters touch a model (STYLE.md): after the component stores are opened and
   /// before any layer is built, embeddings extend the tokenizer and the token-embedding table, and
   /// every LoRA registers its merges on the stores. The layers then load patched weights and never
-  /// learn that an adapter exists. Returns the tokenizer and text-encoder configuration to build with.
+  /// learn that an adapter exists. `unetLayout` lets LoRAs name UNet layers by their LDM/sgm names
+  /// (`lora_unet_input_blocks_1_1_…`). Returns the tokenizer and text-encoder configuration to build with.
   static func applyAdapters(
     _ adapters: ModelAdapters, tokenizer: CLIPTokenizer, textConfig: CLIPTextConfig,
-    stores: [AdapterComponent: WeightStore]
+    stores: [AdapterComponent: WeightStore], unetLayout: LDMKeyRules.UNetLayout?
   ) throws -> (tokenizer: CLIPTokenizer, textConfig: CLIPTextConfig, applied: AppliedAdapters) {
     guard !adapters.isEmpty else { return (tokenizer, textConfig, AppliedAdapters()) }
     let embeddings = try adapters.embeddings.map { try TextualInversion(url: URL(fileURLWithPath: $0)) }
@@ -62,7 +63,7 @@ extension ModelBundle {
       (tokenizer, textConfig) = try TextualInversion.apply(
         embeddings, tokenizer: tokenizer, config: textConfig, store: textStore)
     }
-    let map = LoRAKeyMap(stores: stores)
+    let map = LoRAKeyMap(stores: stores, aliases: unetLayout.map { [.unet: LDMKeyRules.unet($0)] } ?? [:])
     var loras: [AppliedAdapters.LoRA] = []
     for spec in adapters.loras {
       let file = try LoRAFile(url: URL(fileURLWithPath: spec.path))
