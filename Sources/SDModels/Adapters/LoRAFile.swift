@@ -84,8 +84,8 @@ public struct LoRAFile: Sendable {
     for (module, up) in ups where downs[module] == nil {
       throw AdapterError.missingPart(path: path, missing: module + up.pair.down)
     }
-    for (module, key) in alphas where downs[module] == nil {
-      throw AdapterError.missingPart(path: path, missing: module + LoRAFileNaming.pairs[0].down + " (for '\(key)')")
+    for module in alphas.keys where downs[module] == nil {
+      throw AdapterError.missingPart(path: path, missing: module + LoRAFileNaming.pairs[0].down)
     }
     guard !downs.isEmpty else { throw AdapterError.empty(path: path) }
     let metadata = try PEFTMetadata(file: file)
