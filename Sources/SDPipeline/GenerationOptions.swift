@@ -23,6 +23,8 @@ public struct GenerationOptions: Sendable {
   public var clipSkip: Int = 0
   /// Encode prompts over 75 tokens in 75-token chunks (AUTOMATIC1111) instead of truncating.
   public var longPrompt: Bool = false
+  /// `.a1111`: read AUTOMATIC1111's `(emphasis:1.2)` syntax (`PromptWeighting`); `.none`: literal text.
+  public var promptWeighting: PromptWeighting = .none
   /// img2img / inpaint: how much of the schedule to run (1 = from pure noise).
   public var strength: Float = 1
 

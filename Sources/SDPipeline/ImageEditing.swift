@@ -63,7 +63,7 @@ public struct ImageEditing {
 
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
     let conditioning = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder)
-    let (context, warnings) = conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
+    let (context, warnings) = try conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
 
     var sampler = try model.makeSampler(options)
     let start = try sampler.startIndex(strength: Double(options.strength))

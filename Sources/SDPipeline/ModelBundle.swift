@@ -18,6 +18,8 @@ public final class ModelBundle: @unchecked Sendable {
     public var vae: String?
     /// A TAESD (`AutoencoderTiny`) instead of the model's VAE, for decoding and encoding.
     public var taesd: String?
+    /// LoRAs merged into the weights and textual-inversion embeddings added, at load.
+    public var adapters = ModelAdapters()
 
     public init(
       needsEncoder: Bool = false, predictionType: String? = nil, precision: Precision = .current, vae: String? = nil,
@@ -58,6 +60,8 @@ public final class ModelBundle: @unchecked Sendable {
   /// `low_res_scheduler/scheduler_config.json` when the folder has one (the x4 upscaler's DDPM
   /// schedule for noising the low-resolution image).
   public let lowResSchedulerConfig: JSONConfig?
+  /// The LoRAs and embeddings merged at load (`Options.adapters`).
+  public let adapters: AppliedAdapters
 
   static func parameters(_ store: WeightStore) -> Int {
     store.claimedKeys.reduce(0) { $0 + (store.shape(of: $1)?.reduce(1, *) ?? 0) }
@@ -86,15 +90,17 @@ public final class ModelBundle: @unchecked Sendable {
     let lowRes = component("low_res_scheduler/scheduler_config.json")
     lowResSchedulerConfig = FileManager.default.fileExists(atPath: lowRes.path) ? try JSONConfig(url: lowRes) : nil
 
-    tokenizer = try CLIPTokenizer(folder: component("tokenizer"))
     let textConfig = try CLIPTextConfig(JSONConfig(url: component("text_encoder/config.json")))
     let textStore = try ComponentFiles.weights(in: component("text_encoder"), keyPrefix: "text_model.")
     textStore.precision = options.precision
-    textEncoder = try CLIPTextModel(WeightScope(textStore), config: textConfig)
-
     let unetConfig = try UNetConfig(JSONConfig(url: component("unet/config.json")))
     let unetStore = try ComponentFiles.weights(in: component("unet"))
     unetStore.precision = options.precision
+    let adapted = try Self.applyAdapters(
+      options.adapters, tokenizer: CLIPTokenizer(folder: component("tokenizer")), textConfig: textConfig,
+      stores: [.textEncoder: textStore, .unet: unetStore], unetLayout: LDMKeyRules.UNetLayout(unetConfig))
+    (tokenizer, adapters) = (adapted.tokenizer, adapted.applied)
+    textEncoder = try CLIPTextModel(WeightScope(textStore), config: adapted.textConfig)
     unet = try UNet(WeightScope(unetStore), config: unetConfig)
 
     let vaeConfig = try VAEConfig(JSONConfig(url: component("vae/config.json")))
@@ -113,14 +119,17 @@ public final class ModelBundle: @unchecked Sendable {
     let checkpoint = try SingleFileCheckpoint(url: url)
     name = url.deletingPathExtension().lastPathComponent
     (modelIndex, lowResSchedulerConfig) = (nil, nil)
-    tokenizer = try CLIPTokenizer.bundled(padToken: checkpoint.family == .sd1 ? "<|endoftext|>" : "!")
     let textConfig = try CLIPTextConfig(checkpoint.textConfig)
     let textStore = try checkpoint.textEncoderWeights()
     textStore.precision = options.precision
-    textEncoder = try CLIPTextModel(WeightScope(textStore), config: textConfig)
     let unetConfig = try UNetConfig(checkpoint.unetConfig)
     let unetStore = try checkpoint.unetWeights()
     unetStore.precision = options.precision
+    let adapted = try Self.applyAdapters(
+      options.adapters, tokenizer: CLIPTokenizer.bundled(padToken: checkpoint.family == .sd1 ? "<|endoftext|>" : "!"),
+      textConfig: textConfig, stores: [.textEncoder: textStore, .unet: unetStore], unetLayout: checkpoint.unetLayout)
+    (tokenizer, adapters) = (adapted.tokenizer, adapted.applied)
+    textEncoder = try CLIPTextModel(WeightScope(textStore), config: adapted.textConfig)
     unet = try UNet(WeightScope(unetStore), config: unetConfig)
     let vaeConfig = try VAEConfig(checkpoint.vaeConfig)
     let (codec, vaeStore) = try Self.loadAutoencoder(options, model: vaeConfig) { try checkpoint.vaeWeights() }

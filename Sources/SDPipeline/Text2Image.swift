@@ -25,7 +25,7 @@ public struct Text2Image {
     try Self.validate(options, model: model)
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
     let conditioning = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder)
-    let (context, warnings) = conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
+    let (context, warnings) = try conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
 
     var sampler = try model.makeSampler(options)
     var rng = TorchRandom(seed: options.seed)

@@ -58,14 +58,21 @@ public struct TextConditioning: Sendable {
   }
 
   /// The guidance context and diffusers' truncation warnings for a generation's prompt and
-  /// negative prompt (what every pipeline starts with).
+  /// negative prompt (what every pipeline starts with). `<lora:…>` tags are taken out of the prompt
+  /// first (`PromptTags`); `promptWeighting` `.a1111` reads A1111's emphasis syntax.
   /// `guidance`: whether to encode the negative side too (default: `options.usesGuidance`).
-  public func prepare(_ options: GenerationOptions, guidance: Bool? = nil) -> (context: Tensor, warnings: [String]) {
+  public func prepare(_ options: GenerationOptions, guidance: Bool? = nil) throws -> (context: Tensor, warnings: [String]) {
     let guides = guidance ?? options.usesGuidance
-    let texts = guides ? [options.prompt, options.negativePrompt] : [options.prompt]
+    let prompt = PromptTags.removingLoRAs(from: options.prompt)
+    if options.promptWeighting == .a1111 {
+      return try weightedContext(
+        prompt: prompt, negativePrompt: options.negativePrompt, guidance: guides,
+        clipSkip: options.clipSkip, longPrompt: options.longPrompt)
+    }
+    let texts = guides ? [prompt, options.negativePrompt] : [prompt]
     let warnings = texts.compactMap { warning($0, longPrompt: options.longPrompt) }
     let context = context(
-      prompt: options.prompt, negativePrompt: options.negativePrompt, guidance: guides,
+      prompt: prompt, negativePrompt: options.negativePrompt, guidance: guides,
       clipSkip: options.clipSkip, longPrompt: options.longPrompt)
     return (context, warnings)
   }

@@ -51,9 +51,12 @@ struct ModelOptions: ParsableArguments {
     try SafetyChecker.load(ifPresentIn: resolvedModel())
   }
 
-  func load(needsEncoder: Bool = false, decoder: DecoderOptions? = nil) throws -> ModelBundle {
+  func load(
+    needsEncoder: Bool = false, decoder: DecoderOptions? = nil, adapters: ModelAdapters = ModelAdapters()
+  ) throws -> ModelBundle {
     var options = ModelBundle.Options(needsEncoder: needsEncoder, predictionType: prediction?.diffusersName)
     decoder?.apply(to: &options)
+    options.adapters = adapters
     return try ModelBundle.load(resolvedModel(), options: options)
   }
 }

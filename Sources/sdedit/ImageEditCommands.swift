@@ -39,6 +39,7 @@ struct Img2ImgCommand: ParsableCommand {
   @OptionGroup var input: InputImageOptions
   @OptionGroup var sampling: SamplingOptions
   @OptionGroup var decoder: DecoderOptions
+  @OptionGroup var adapters: AdapterOptions
 
   @Option(help: "How much to change: 0 keeps the image, 1 redraws it from noise.")
   var strength: Float = 0.75
@@ -56,9 +57,12 @@ struct Img2ImgCommand: ParsableCommand {
     computeOptions.apply()
     var timer = PhaseTimer()
     let image = try ImageFile.read(path: input.image)
-    let model = try modelOptions.load(needsEncoder: true, decoder: decoder)
+    let model = try modelOptions.load(needsEncoder: true, decoder: decoder,
+      adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt))
     timer.lap("load")
+    if adapters.report(model) { return }
     var options = sampling.options(seed: sampling.resolvedSeed())
+    options.promptWeighting = adapters.promptWeighting
     (options.width, options.height, options.strength) = (image.width, image.height, strength)
     let result = try ImageEditing(model: model).img2img(
       image, options: options, progress: decoder.progress(Console.progressLine(label: "img2img"), model: model))
@@ -84,6 +88,7 @@ struct InpaintCommand: ParsableCommand {
 
   @OptionGroup var sampling: SamplingOptions
   @OptionGroup var decoder: DecoderOptions
+  @OptionGroup var adapters: AdapterOptions
 
   @Option(help: "How much to change inside the mask: 1 redraws it from noise.")
   var strength: Float = 1
@@ -113,9 +118,12 @@ struct InpaintCommand: ParsableCommand {
     guard maskImage.width == image.width, maskImage.height == image.height else {
       throw CLIFailure("\(mask): the mask is \(maskImage.width)×\(maskImage.height) but the image \(input.image) is \(image.width)×\(image.height); they must be the same size")
     }
-    let model = try modelOptions.load(needsEncoder: true, decoder: decoder)
+    let model = try modelOptions.load(needsEncoder: true, decoder: decoder,
+      adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt))
     timer.lap("load")
+    if adapters.report(model) { return }
     var options = sampling.options(seed: sampling.resolvedSeed())
+    options.promptWeighting = adapters.promptWeighting
     (options.width, options.height, options.strength) = (image.width, image.height, strength)
     let result = try ImageEditing(model: model).inpaint(
       image, mask: maskImage, options: options, maskBlur: maskBlur, composite: !noComposite,
@@ -137,9 +145,13 @@ enum EditOutput {
     path explicitPath: String? = nil
   ) throws {
     let path = explicitPath ?? output.output ?? "sdedit-\(options.seed).png"
+    var shown = options
+    shown.prompt = AdapterParameters.prompt(options.prompt, adapters: model.adapters)
+    let adapterFields = try AdapterParameters.fields(
+      model.adapters, prompt: options.prompt, negativePrompt: options.negativePrompt, tokenizer: model.tokenizer)
     let parameters = ImageParameters.text(
-      options, samplerName: ImageParameters.samplerName(options.sampler, karras: options.karras, defaultName: model.defaultSamplerName),
-      model: model.name, extra: extra)
+      shown, samplerName: ImageParameters.samplerName(options.sampler, karras: options.karras, defaultName: model.defaultSamplerName),
+      model: model.name, extra: extra + adapterFields)
     try ImageFile.write(image, to: path, text: [("parameters", parameters)], quality: output.quality)
     if path != "-" { Console.note("wrote \(path)") }
   }

@@ -11,6 +11,7 @@ struct Txt2ImgCommand: ParsableCommand {
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var sampling: SamplingOptions
   @OptionGroup var decoder: DecoderOptions
+  @OptionGroup var adapters: AdapterOptions
 
   @Option(help: "Image width in pixels (a multiple of 8).")
   var width = 512
@@ -44,8 +45,10 @@ struct Txt2ImgCommand: ParsableCommand {
   func run() throws {
     computeOptions.apply()
     var timer = PhaseTimer()
-    let model = try modelOptions.load(decoder: decoder)
+    let model = try modelOptions.load(
+      decoder: decoder, adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt))
     timer.lap("load")
+    if adapters.report(model) { return }
     let firstSeed = sampling.resolvedSeed()
     let pipeline = Text2Image(model: model)
     let checker = try modelOptions.safetyChecker()
@@ -56,6 +59,7 @@ struct Txt2ImgCommand: ParsableCommand {
       let (seed, overflow) = firstSeed.addingReportingOverflow(UInt64(i))
       guard !overflow else { throw CLIFailure("--seed \(firstSeed) + \(i) overflows") }
       var options = sampling.options(seed: seed)
+      options.promptWeighting = adapters.promptWeighting
       options.width = width
       options.height = height
       let progress = decoder.progress(Console.progressLine(label: "txt2img seed \(seed)"), model: model)

@@ -24,9 +24,12 @@ public struct CLIPTokenizer: Sendable {
   public let maxLength: Int
 
   let model: CLIPBPEModel
-  let addedTokens: [CLIPAddedToken]
+  var addedTokens: [CLIPAddedToken]
   /// id → the bytes it stands for (`</w>` kept literally), for `decode`.
-  let tokenBytes: [[UInt8]]
+  var tokenBytes: [[UInt8]]
+  /// Added tokens that stand for several ids (a multi-vector textual-inversion trigger word → its
+  /// vectors' tokens, see `adding(tokens:)`).
+  var expansions: [Int: [Int]] = [:]
 
   /// Number of token ids (vocabulary plus added tokens beyond it), 49408 for CLIP.
   public var vocabularySize: Int { tokenBytes.count }
@@ -70,7 +73,7 @@ public struct CLIPTokenizer: Sendable {
     var ids: [Int] = []
     for segment in CLIPTextNormalizer.segments(of: text, addedTokens: addedTokens) {
       switch segment {
-      case .token(let id): ids.append(id)
+      case .token(let id): ids += expansions[id] ?? [id]
       case .text(let scalars):
         for piece in CLIPTextNormalizer.preTokenize(scalars) {
           var utf8: [UInt8] = []
