@@ -58,6 +58,8 @@ optional clip_rank.py   # reads models/clip-tiny
 optional rng.py
 optional schedulers.py   # reads the models' scheduler configs
 optional tokenizer.py
+optional sdxl.py        # models/sdxl-{,turbo-,inpaint-,refiner-}tiny, sdxl-{,refiner-}tiny.safetensors + reference/sdxl
+                        # (reads sd1-tiny, sd2-tiny and tokenizer/prompts.json)
 optional kernels.py
 optional make_test_images.py
 optional make_safetensors_samples.py
@@ -72,7 +74,7 @@ if [[ -f scripts/fixtures/realesrgan.py ]]; then
 fi
 
 known=" common.py ldm_keys.py models.py components.py pipelines.py readme.py fewstep.py clip_rank.py rng.py schedulers.py
-  tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py prompt_weighting.py lora.py "
+  tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py prompt_weighting.py lora.py sdxl.py "
 for f in scripts/fixtures/*.py; do
   [[ "$known" == *" $(basename "$f") "* ]] || echo "!! $f is not run by this script: add it to scripts/generate_fixtures.sh"
 done
