@@ -14,15 +14,18 @@ struct Denoiser {
   var classLabels: [Int]?
   /// `[1, time_cond_proj_dim]`: the guidance embedding of guidance-distilled (LCM) UNets.
   var timestepCondition: Tensor?
+  /// SDXL's pooled text and time ids, batched like `context`.
+  var added: AddedConditions?
 
   var guides: Bool { context.dim(0) == 2 }
 
   /// The denoiser of the SD pipelines for `model`: classifier-free guidance when the context
   /// holds `[uncond, cond]`, and diffusers' `timestep_cond` — the embedding of `guidance − 1` —
   /// when the UNet has `time_cond_proj_dim` (then there is no CFG batch; see `usesCFG`).
-  init(model: ModelBundle, context: Tensor, options: GenerationOptions) {
+  init(model: ModelBundle, conditioning: Conditioning, options: GenerationOptions) {
     unet = model.unet
-    self.context = context
+    context = conditioning.context
+    added = conditioning.added
     guidanceScale = options.guidanceScale
     timestepCondition = model.unet.config.timeCondProjDim.map {
       GuidanceEmbedding.embedding(w: options.guidanceScale - 1, dim: $0)
@@ -42,7 +45,8 @@ struct Denoiser {
     }
     let labels = classLabels.map { guides && $0.count == 1 ? $0 + $0 : $0 }
     let condition = timestepCondition.map { guides ? Tensor.concat([$0, $0], axis: 0) : $0 }
-    let prediction = unet(x, timesteps: [timestep], context: context, classLabels: labels, timestepCondition: condition)
+    let prediction = unet(
+      x, timesteps: [timestep], context: context, classLabels: labels, timestepCondition: condition, added: added)
     return guides ? Guidance.combine(prediction, scale: guidanceScale) : prediction
   }
 }

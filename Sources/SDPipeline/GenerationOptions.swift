@@ -6,6 +6,9 @@ import SDModels
 public struct GenerationOptions: Sendable {
   public var prompt: String
   public var negativePrompt: String = ""
+  /// Whether a negative prompt was given at all (diffusers' `negative_prompt` not None): SDXL
+  /// models with `force_zeros_for_empty_prompt` use zeros when it was not. SD 1.x/2.x encode "".
+  public var negativePromptGiven = false
   public var width: Int = 512
   public var height: Int = 512
   public var stepCount: Int = 20
@@ -36,4 +39,29 @@ public struct GenerationOptions: Sendable {
 
   /// The largest width or height accepted (a 4096² image needs ~12 GB of activations in the VAE).
   public static let maxSide = 4096
+
+  // MARK: - SDXL micro-conditioning (diffusers' original_size, crops_coords_top_left, target_size)
+
+  /// nil: the image's size.
+  public var originalSize: ImageSize?
+  public var cropTopLeft = ImagePoint(x: 0, y: 0)
+  /// nil: the image's size.
+  public var targetSize: ImageSize?
+  /// The refiner's `aesthetic_score` and `negative_aesthetic_score` (diffusers' defaults).
+  public var aestheticScore: Float = 6
+  public var negativeAestheticScore: Float = 2.5
+}
+
+/// A width and height in pixels.
+public struct ImageSize: Sendable, Hashable {
+  public var width: Int
+  public var height: Int
+  public init(width: Int, height: Int) { (self.width, self.height) = (width, height) }
+}
+
+/// A pixel position: x from the left, y from the top.
+public struct ImagePoint: Sendable, Hashable {
+  public var x: Int
+  public var y: Int
+  public init(x: Int, y: Int) { (self.x, self.y) = (x, y) }
 }

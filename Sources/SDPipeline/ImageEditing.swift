@@ -62,8 +62,8 @@ public struct ImageEditing {
     let mask = originalMask?.grayscale().padded(toWidth: paddedW, height: paddedH, fill: 0)
 
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
-    let conditioning = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder)
-    let (context, warnings) = try conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
+    let conditioning = try Conditioning.prepare(model, options, width: paddedW, height: paddedH)
+    let warnings = conditioning.warnings
 
     var sampler = try model.makeSampler(options)
     let start = try sampler.startIndex(strength: Double(options.strength))
@@ -86,7 +86,7 @@ public struct ImageEditing {
       latents = sampler.addNoise(imageLatents!, noise: noise, step: start)
     }
 
-    var denoiser = Denoiser(model: model, context: context, options: options)
+    var denoiser = Denoiser(model: model, conditioning: conditioning, options: options)
     var latentMask: Tensor?
     if let mask {
       // diffusers: binarize (≥ 0.5 → 1), the masked image keeps pixels where the mask is < 0.5.

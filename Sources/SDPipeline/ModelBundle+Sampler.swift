@@ -1,6 +1,14 @@
 import SDModels
 
 extension ModelBundle {
+  /// diffusers' default image size: the UNet's `sample_size` × the VAE factor (512² for SD 1.5,
+  /// 1024² for SDXL, 512² for SDXL-Turbo), or 512² when the config has no `sample_size`.
+  public var defaultImageSize: ImageSize {
+    guard let size = unet.config.sampleSize else { return ImageSize(width: 512, height: 512) }
+    let f = autoencoder.downFactor
+    return ImageSize(width: size.width * f, height: size.height * f)
+  }
+
   /// The sampler for one image, as diffusers builds it: `options.sampler` (or the model's own
   /// scheduler class) `.from_config(the model's scheduler config)`, with `options.spacing`
   /// overriding `timestep_spacing`, Karras σ and `eta` as asked.

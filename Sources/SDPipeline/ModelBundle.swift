@@ -35,8 +35,14 @@ public final class ModelBundle: @unchecked Sendable {
 
   /// A short name for metadata: the folder or file name without extension.
   public let name: String
-  public let tokenizer: CLIPTokenizer
-  public let textEncoder: CLIPTextModel
+  /// The text encoders in diffusers' order: one for SD 1.x/2.x; CLIP-L then OpenCLIP-bigG for
+  /// SDXL; bigG alone for the SDXL refiner.
+  public let textTowers: [TextTower]
+  /// The first tokenizer and text encoder.
+  public var tokenizer: CLIPTokenizer { textTowers[0].tokenizer }
+  public var textEncoder: CLIPTextModel { textTowers[0].encoder }
+  /// SDXL's pipeline settings (a UNet with the text-time embedding); nil for SD 1.x/2.x.
+  public let xl: XLSettings?
   public let unet: UNet
   /// The image ⇄ latent codec the pipelines use: the model's VAE, or what `Options.vae` /
   /// `Options.taesd` put in its place.
@@ -54,6 +60,12 @@ public final class ModelBundle: @unchecked Sendable {
   public let unusedKeys: [String]
   /// Parameters each component loaded: text encoder, UNet, VAE.
   public let parameterCounts: [(String, Int)]
+  /// One tokenizer and text encoder.
+  public struct TextTower: Sendable {
+    public let tokenizer: CLIPTokenizer
+    public let encoder: CLIPTextModel
+  }
+
   /// `model_index.json` of a diffusers folder (the pipeline `_class_name`, the x4 upscaler's
   /// `max_noise_level`); nil for single files.
   public let modelIndex: JSONConfig?
@@ -84,24 +96,30 @@ public final class ModelBundle: @unchecked Sendable {
     guard FileManager.default.fileExists(atPath: index.path) else {
       throw ModelLoadError(path: folder.path, problem: "is not a diffusers model folder (no model_index.json)")
     }
-    modelIndex = try JSONConfig(url: index)
+    let modelIndex = try JSONConfig(url: index)
+    self.modelIndex = modelIndex
     name = folder.lastPathComponent
     func component(_ sub: String) -> URL { folder.appendingPathComponent(sub) }
     let lowRes = component("low_res_scheduler/scheduler_config.json")
     lowResSchedulerConfig = FileManager.default.fileExists(atPath: lowRes.path) ? try JSONConfig(url: lowRes) : nil
 
-    let textConfig = try CLIPTextConfig(JSONConfig(url: component("text_encoder/config.json")))
-    let textStore = try ComponentFiles.weights(in: component("text_encoder"), keyPrefix: "text_model.")
-    textStore.precision = options.precision
+    // model_index.json lists the text encoders; a null entry (the SDXL refiner's text_encoder) is absent.
+    func listed(_ key: String) -> Bool { ((modelIndex.values[key] as? [Any])?.first).map { !($0 is NSNull) } ?? false }
+    var slots: [TowerSlot] = []
+    for (sub, tokenizerSub, part, projection) in [
+      ("text_encoder", "tokenizer", AdapterComponent.textEncoder, false), ("text_encoder_2", "tokenizer_2", .textEncoder2, true),
+    ] where listed(sub) || (sub == "text_encoder" && modelIndex.values[sub] == nil) {
+      let config = try CLIPTextConfig(JSONConfig(url: component("\(sub)/config.json")))
+      let store = try ComponentFiles.weights(in: component(sub), keyPrefix: "text_model.")
+      slots.append(TowerSlot(
+        tokenizer: try CLIPTokenizer(folder: component(tokenizerSub)), config: config, store: store, component: part,
+        projection: projection))
+    }
     let unetConfig = try UNetConfig(JSONConfig(url: component("unet/config.json")))
     let unetStore = try ComponentFiles.weights(in: component("unet"))
-    unetStore.precision = options.precision
-    let adapted = try Self.applyAdapters(
-      options.adapters, tokenizer: CLIPTokenizer(folder: component("tokenizer")), textConfig: textConfig,
-      stores: [.textEncoder: textStore, .unet: unetStore], unetLayout: LDMKeyRules.UNetLayout(unetConfig))
-    (tokenizer, adapters) = (adapted.tokenizer, adapted.applied)
-    textEncoder = try CLIPTextModel(WeightScope(textStore), config: adapted.textConfig)
-    unet = try UNet(WeightScope(unetStore), config: unetConfig)
+    xl = try XLSettings(unet: unetConfig, pipeline: modelIndex, source: index.path)
+    (textTowers, unet, adapters) = try Self.buildNetworks(
+      slots: slots, unetConfig: unetConfig, unetStore: unetStore, options: options, unetLayout: LDMKeyRules.UNetLayout(unetConfig))
 
     let vaeConfig = try VAEConfig(JSONConfig(url: component("vae/config.json")))
     let (codec, vaeStore) = try Self.loadAutoencoder(options, model: vaeConfig) { try ComponentFiles.weights(in: component("vae")) }
@@ -109,36 +127,83 @@ public final class ModelBundle: @unchecked Sendable {
 
     schedulerConfig = try Self.overriding(
       JSONConfig(url: component("scheduler/scheduler_config.json")), prediction: options.predictionType)
-    parameterCounts = [("text encoder", Self.parameters(textStore)), ("UNet", Self.parameters(unetStore)), ("VAE", Self.parameters(vaeStore))]
+    parameterCounts = Self.counts(slots, unetStore, vaeStore)
     unusedKeys = (options.needsEncoder ? [vaeStore] : []).flatMap(\.unclaimedKeys)
-      + textStore.unclaimedKeys.filter { !$0.contains("position_ids") } + unetStore.unclaimedKeys
-    summary = Self.describe(text: textConfig, unet: unetConfig, vae: vaeConfig, prediction: schedulerConfig)
+      + slots.flatMap { $0.store.unclaimedKeys.filter { !$0.contains("position_ids") } } + unetStore.unclaimedKeys
+    summary = (xl.map { "\($0.variant): " } ?? "")
+      + Self.describe(text: slots.map(\.config), unet: unetConfig, vae: vaeConfig, prediction: schedulerConfig)
   }
 
   init(singleFile url: URL, options: Options) throws {
     let checkpoint = try SingleFileCheckpoint(url: url)
     name = url.deletingPathExtension().lastPathComponent
     (modelIndex, lowResSchedulerConfig) = (nil, nil)
-    let textConfig = try CLIPTextConfig(checkpoint.textConfig)
-    let textStore = try checkpoint.textEncoderWeights()
-    textStore.precision = options.precision
+    var slots: [TowerSlot] = []
+    if let config = checkpoint.textConfig {
+      slots.append(TowerSlot(
+        tokenizer: try CLIPTokenizer.bundled(padToken: checkpoint.family == .sd2 ? "!" : "<|endoftext|>"),
+        config: try CLIPTextConfig(config), store: try checkpoint.textEncoderWeights(), component: .textEncoder, projection: false))
+    }
+    if let config = checkpoint.textConfig2 {
+      slots.append(TowerSlot(
+        tokenizer: try CLIPTokenizer.bundled(padToken: "!"), config: try CLIPTextConfig(config),
+        store: try checkpoint.textEncoder2Weights(), component: .textEncoder2, projection: true))
+    }
     let unetConfig = try UNetConfig(checkpoint.unetConfig)
     let unetStore = try checkpoint.unetWeights()
-    unetStore.precision = options.precision
-    let adapted = try Self.applyAdapters(
-      options.adapters, tokenizer: CLIPTokenizer.bundled(padToken: checkpoint.family == .sd1 ? "<|endoftext|>" : "!"),
-      textConfig: textConfig, stores: [.textEncoder: textStore, .unet: unetStore], unetLayout: checkpoint.unetLayout)
-    (tokenizer, adapters) = (adapted.tokenizer, adapted.applied)
-    textEncoder = try CLIPTextModel(WeightScope(textStore), config: adapted.textConfig)
-    unet = try UNet(WeightScope(unetStore), config: unetConfig)
+    xl = try XLSettings(
+      unet: unetConfig, pipeline: checkpoint.pipelineConfig ?? XLSettings.defaultPipeline(refiner: checkpoint.family == .sdxlRefiner),
+      source: url.path)
+    (textTowers, unet, adapters) = try Self.buildNetworks(
+      slots: slots, unetConfig: unetConfig, unetStore: unetStore, options: options, unetLayout: checkpoint.unetLayout)
     let vaeConfig = try VAEConfig(checkpoint.vaeConfig)
     let (codec, vaeStore) = try Self.loadAutoencoder(options, model: vaeConfig) { try checkpoint.vaeWeights() }
     autoencoder = codec
     schedulerConfig = Self.overriding(
-      checkpoint.schedulerConfig ?? Self.stableDiffusionScheduler(source: url.path), prediction: options.predictionType)
-    parameterCounts = [("text encoder", Self.parameters(textStore)), ("UNet", Self.parameters(unetStore)), ("VAE", Self.parameters(vaeStore))]
+      checkpoint.schedulerConfig ?? (checkpoint.family.isXL ? XLSettings.baseScheduler(source: url.path) : Self.stableDiffusionScheduler(source: url.path)),
+      prediction: options.predictionType)
+    parameterCounts = Self.counts(slots, unetStore, vaeStore)
     unusedKeys = (options.needsEncoder ? vaeStore.unclaimedKeys : []) + unetStore.unclaimedKeys
-    summary = "\(checkpoint.family.rawValue): " + Self.describe(text: textConfig, unet: unetConfig, vae: vaeConfig, prediction: schedulerConfig)
+    summary = "\(checkpoint.family.rawValue): "
+      + Self.describe(text: slots.map(\.config), unet: unetConfig, vae: vaeConfig, prediction: schedulerConfig)
+  }
+
+  /// A text encoder about to be built: its tokenizer, config, weights and LoRA component.
+  struct TowerSlot {
+    var tokenizer: CLIPTokenizer
+    var config: CLIPTextConfig
+    let store: WeightStore
+    let component: AdapterComponent
+    let projection: Bool
+  }
+
+  /// Applies the adapters to the opened stores, then builds the text encoders and the UNet.
+  static func buildNetworks(
+    slots: [TowerSlot], unetConfig: UNetConfig, unetStore: WeightStore, options: Options, unetLayout: LDMKeyRules.UNetLayout?
+  ) throws -> ([TextTower], UNet, AppliedAdapters) {
+    guard let first = slots.first else {
+      throw ModelLoadError(path: unetStore.sourceDescription, problem: "the model has no text encoder")
+    }
+    for slot in slots { slot.store.precision = options.precision }
+    unetStore.precision = options.precision
+    if slots.count > 1 || first.component != .textEncoder, !options.adapters.embeddings.isEmpty {
+      throw GenerationError("textual-inversion embeddings are not supported for SDXL models yet")
+    }
+    var stores: [AdapterComponent: WeightStore] = [.unet: unetStore]
+    for slot in slots { stores[slot.component] = slot.store }
+    let adapted = try applyAdapters(
+      options.adapters, tokenizer: first.tokenizer, textConfig: first.config, stores: stores, unetLayout: unetLayout)
+    var built = slots
+    (built[0].tokenizer, built[0].config) = (adapted.tokenizer, adapted.textConfig)
+    let towers = try built.map {
+      TextTower(tokenizer: $0.tokenizer, encoder: try CLIPTextModel(WeightScope($0.store), config: $0.config, withProjection: $0.projection))
+    }
+    return (towers, try UNet(WeightScope(unetStore), config: unetConfig), adapted.applied)
+  }
+
+  static func counts(_ slots: [TowerSlot], _ unet: WeightStore, _ vae: WeightStore) -> [(String, Int)] {
+    slots.enumerated().map { ($0.offset == 0 ? "text encoder" : "text encoder \($0.offset + 1)", parameters($0.element.store)) }
+      + [("UNet", parameters(unet)), ("VAE", parameters(vae))]
   }
 
   /// SD 1.5's `scheduler/scheduler_config.json` (runwayml/stable-diffusion-v1-5): what
@@ -165,11 +230,11 @@ public final class ModelBundle: @unchecked Sendable {
     return JSONConfig(values: values, source: config.source)
   }
 
-  static func describe(text: CLIPTextConfig, unet: UNetConfig, vae: VAEConfig, prediction: JSONConfig) -> String {
+  static func describe(text: [CLIPTextConfig], unet: UNetConfig, vae: VAEConfig, prediction: JSONConfig) -> String {
     let projection = unet.useLinearProjection ? "linear proj" : "conv proj"
     let predictionType = (try? prediction.string("prediction_type", default: "epsilon")) ?? "epsilon"
+    let texts = text.map { "\($0.encoder.layers)×\($0.encoder.width)" }.joined(separator: " + ")
     return "context \(unet.crossAttentionDim[0]), heads \(unet.attentionHeads), \(projection), "
-      + "UNet in \(unet.inChannels), text \(text.encoder.layers)×\(text.encoder.width), "
-      + "VAE ×\(vae.downFactor), \(predictionType)"
+      + "UNet in \(unet.inChannels), text \(texts), VAE ×\(vae.downFactor), \(predictionType)"
   }
 }

@@ -22,22 +22,66 @@ public struct Text2Image {
   }
 
   public func generate(_ options: GenerationOptions, progress: ProgressHandler = { _ in true }) throws -> Output {
+    try generate(options, refiner: nil, progress: progress)
+  }
+
+  /// SDXL's ensemble of expert denoisers (diffusers' `denoising_end` / `denoising_start`): the
+  /// base model runs the timesteps ≥ `round(T·(1 − start))`, then `model` — the refiner — the
+  /// rest, from the base's latents (no VAE round trip, no noise added), with its own text encoder,
+  /// time ids and scheduler config, the same sampler settings and the same generator stream.
+  public struct Refiner {
+    public let model: ModelBundle
+    /// The fraction of the schedule the base model runs (0.8 by default).
+    public let start: Double
+
+    public init(model: ModelBundle, start: Double = 0.8) {
+      self.model = model
+      self.start = start
+    }
+
+    /// `int(round(T − start·T))`, in diffusers' float64 arithmetic.
+    func cutoff(trainSteps: Int) -> Float {
+      Float((Double(trainSteps) - start * Double(trainSteps)).rounded(.toNearestOrEven))
+    }
+  }
+
+  public func generate(_ options: GenerationOptions, refiner: Refiner?, progress: ProgressHandler = { _ in true }) throws -> Output {
     try Self.validate(options, model: model)
+    if let refiner, refiner.model.xl == nil || model.xl == nil {
+      throw GenerationError("a refiner needs SDXL models (a UNet with text-time embedding) on both sides")
+    }
     guard progress(Progress(phase: .encoding, step: 0, stepCount: options.stepCount)) else { throw CancelledError() }
-    let conditioning = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder)
-    let (context, warnings) = try conditioning.prepare(options, guidance: Denoiser.usesCFG(options, unet: model.unet))
+    let conditioning = try Conditioning.prepare(model, options, width: options.width, height: options.height)
+    var warnings = conditioning.warnings
 
     var sampler = try model.makeSampler(options)
     var rng = TorchRandom(seed: options.seed)
     let f = model.autoencoder.downFactor
     let noise = rng.randn([1, model.autoencoder.latentChannels, options.height / f, options.width / f])
-    let denoiser = Denoiser(model: model, context: context, options: options)
+    let denoiser = Denoiser(model: model, conditioning: conditioning, options: options)
     let total = sampler.timesteps.count
-    let latents = try sampler.sample(sampler.initialLatents(noise: noise), rng: &rng, denoise: denoiser.callAsFunction) { step, x in
+    let cutoff = refiner.map { $0.cutoff(trainSteps: 1000) }
+    let baseSteps = cutoff.map { c in sampler.timesteps.filter { $0 >= c }.count } ?? total
+    var latents = try sampler.sample(
+      sampler.initialLatents(noise: noise), until: baseSteps, rng: &rng, denoise: denoiser.callAsFunction
+    ) { step, x in
       guard progress(Progress(phase: .sampling, step: step + 1, stepCount: total, latents: x)) else { throw CancelledError() }
     }
+    var decoder = model.autoencoder
+    if let refiner, let cutoff {
+      let expert = refiner.model
+      let refined = try Conditioning.prepare(expert, options, width: options.width, height: options.height)
+      warnings += refined.warnings.filter { !warnings.contains($0) }
+      var second = try expert.makeSampler(options)
+      let start = second.timesteps.count - second.timesteps.filter { $0 < cutoff }.count
+      let expertDenoiser = Denoiser(model: expert, conditioning: refined, options: options)
+      latents = try second.sample(latents, from: start, rng: &rng, denoise: expertDenoiser.callAsFunction) { step, x in
+        guard progress(Progress(phase: .sampling, step: step + 1, stepCount: total, latents: x)) else { throw CancelledError() }
+      }
+      decoder = expert.autoencoder
+    }
     guard progress(Progress(phase: .decoding, step: total, stepCount: total)) else { throw CancelledError() }
-    let pixels = Self.decode(latents, codec: model.autoencoder)  // [1, 3, H, W]
+    let pixels = Self.decode(latents, codec: decoder)  // [1, 3, H, W]
     return Output(image: ImageTensor.image(from: pixels), latents: latents, warnings: warnings)
   }
 

@@ -66,8 +66,8 @@ struct SamplingOptions: ParsableArguments {
   @Option(help: "What to draw.")
   var prompt: String
 
-  @Option(help: "What to steer away from (the unconditional side of guidance).")
-  var negativePrompt: String = ""
+  @Option(help: "What to steer away from (the unconditional side of guidance). SDXL: without it, models that say so use zeros.")
+  var negativePrompt: String?
 
   @Option(help: "Denoising steps.")
   var steps: Int = 20
@@ -105,7 +105,8 @@ struct SamplingOptions: ParsableArguments {
 
   func options(seed: UInt64) -> GenerationOptions {
     var o = GenerationOptions(prompt: prompt)
-    o.negativePrompt = negativePrompt
+    o.negativePrompt = negativePrompt ?? ""
+    o.negativePromptGiven = negativePrompt != nil
     o.stepCount = steps
     o.guidanceScale = guidance
     o.sampler = sampler

@@ -40,6 +40,7 @@ struct Img2ImgCommand: ParsableCommand {
   @OptionGroup var sampling: SamplingOptions
   @OptionGroup var decoder: DecoderOptions
   @OptionGroup var adapters: AdapterOptions
+  @OptionGroup var microConditioning: MicroConditioningOptions
 
   @Option(help: "How much to change: 0 keeps the image, 1 redraws it from noise.")
   var strength: Float = 0.75
@@ -58,10 +59,11 @@ struct Img2ImgCommand: ParsableCommand {
     var timer = PhaseTimer()
     let image = try ImageFile.read(path: input.image)
     let model = try modelOptions.load(needsEncoder: true, decoder: decoder,
-      adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt))
+      adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt ?? ""))
     timer.lap("load")
     if adapters.report(model) { return }
     var options = sampling.options(seed: sampling.resolvedSeed())
+    microConditioning.apply(to: &options)
     options.promptWeighting = adapters.promptWeighting
     (options.width, options.height, options.strength) = (image.width, image.height, strength)
     let result = try ImageEditing(model: model).img2img(
@@ -89,6 +91,7 @@ struct InpaintCommand: ParsableCommand {
   @OptionGroup var sampling: SamplingOptions
   @OptionGroup var decoder: DecoderOptions
   @OptionGroup var adapters: AdapterOptions
+  @OptionGroup var microConditioning: MicroConditioningOptions
 
   @Option(help: "How much to change inside the mask: 1 redraws it from noise.")
   var strength: Float = 1
@@ -119,10 +122,11 @@ struct InpaintCommand: ParsableCommand {
       throw CLIFailure("\(mask): the mask is \(maskImage.width)×\(maskImage.height) but the image \(input.image) is \(image.width)×\(image.height); they must be the same size")
     }
     let model = try modelOptions.load(needsEncoder: true, decoder: decoder,
-      adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt))
+      adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt ?? ""))
     timer.lap("load")
     if adapters.report(model) { return }
     var options = sampling.options(seed: sampling.resolvedSeed())
+    microConditioning.apply(to: &options)
     options.promptWeighting = adapters.promptWeighting
     (options.width, options.height, options.strength) = (image.width, image.height, strength)
     let result = try ImageEditing(model: model).inpaint(

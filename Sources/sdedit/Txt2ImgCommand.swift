@@ -12,12 +12,15 @@ struct Txt2ImgCommand: ParsableCommand {
   @OptionGroup var sampling: SamplingOptions
   @OptionGroup var decoder: DecoderOptions
   @OptionGroup var adapters: AdapterOptions
+  @OptionGroup var microConditioning: MicroConditioningOptions
 
-  @Option(help: "Image width in pixels (a multiple of 8).")
-  var width = 512
+  @Option(help: "Image width in pixels, a multiple of 8 (default: the model's, e.g. 512 for SD 1.5, 1024 for SDXL).")
+  var width: Int?
 
-  @Option(help: "Image height in pixels (a multiple of 8).")
-  var height = 512
+  @Option(help: "Image height in pixels, a multiple of 8 (default: the model's).")
+  var height: Int?
+
+  @OptionGroup var refiner: RefinerOptions
 
   @Option(help: "How many images: seeds N, N+1, … (outputs named <name>-<seed>.<ext>).")
   var count = 1
@@ -32,7 +35,7 @@ struct Txt2ImgCommand: ParsableCommand {
   @OptionGroup var computeOptions: ComputeOptions
 
   func validate() throws {
-    for (name, value) in [("width", width), ("height", height)] where value < 8 || value % 8 != 0 || value > GenerationOptions.maxSide {
+    for case let (name, value?) in [("width", width), ("height", height)] where value < 8 || value % 8 != 0 || value > GenerationOptions.maxSide {
       throw ValidationError("--\(name) must be a multiple of 8 between 8 and \(GenerationOptions.maxSide) (got \(value)).")
     }
     guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000.") }
@@ -46,11 +49,15 @@ struct Txt2ImgCommand: ParsableCommand {
     computeOptions.apply()
     var timer = PhaseTimer()
     let model = try modelOptions.load(
-      decoder: decoder, adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt))
+      decoder: decoder, adapters: adapters.resolve(prompt: sampling.prompt, negativePrompt: sampling.negativePrompt ?? ""))
     timer.lap("load")
     if adapters.report(model) { return }
     let firstSeed = sampling.resolvedSeed()
     let pipeline = Text2Image(model: model)
+    let refinerModel = try refiner.refiner.map {
+      try ModelBundle.load($0, options: .init(predictionType: modelOptions.prediction?.diffusersName))
+    }
+    if refinerModel != nil { timer.lap("load refiner") }
     let checker = try modelOptions.safetyChecker()
     let ranker = try rank ? clip.map { try CLIPRanker(folder: $0) } : nil
     let target = output.output ?? "sdedit-\(firstSeed).png"
@@ -59,11 +66,13 @@ struct Txt2ImgCommand: ParsableCommand {
       let (seed, overflow) = firstSeed.addingReportingOverflow(UInt64(i))
       guard !overflow else { throw CLIFailure("--seed \(firstSeed) + \(i) overflows") }
       var options = sampling.options(seed: seed)
+      microConditioning.apply(to: &options)
       options.promptWeighting = adapters.promptWeighting
-      options.width = width
-      options.height = height
+      options.width = width ?? model.defaultImageSize.width
+      options.height = height ?? model.defaultImageSize.height
       let progress = decoder.progress(Console.progressLine(label: "txt2img seed \(seed)"), model: model)
-      let result = try pipeline.generate(options, progress: progress)
+      let result = try pipeline.generate(
+        options, refiner: refinerModel.map { Text2Image.Refiner(model: $0, start: refiner.refinerStart) }, progress: progress)
       result.warnings.forEach(Console.warn)
       let image = try SafetyFilter.apply(checker, to: result.image, label: "seed \(seed)")
       timer.lap("generate")

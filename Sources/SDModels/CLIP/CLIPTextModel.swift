@@ -11,9 +11,12 @@ public struct CLIPTextModel: Sendable {
   let positionEmbedding: Embedding
   let encoder: CLIPEncoder
   let finalLayerNorm: LayerNormLayer
+  /// `CLIPTextModelWithProjection`'s bias-free `text_projection` (SDXL's second encoder).
+  let textProjection: Linear?
 
-  /// `w` is the scope holding `text_model.*` (a diffusers `text_encoder/`, or the text tower of a CLIPModel).
-  public init(_ w: WeightScope, config: CLIPTextConfig) throws {
+  /// `w` is the scope holding `text_model.*` (a diffusers `text_encoder/`, or the text tower of a
+  /// CLIPModel). `withProjection`: also load `text_projection` (`CLIPTextModelWithProjection`).
+  public init(_ w: WeightScope, config: CLIPTextConfig, withProjection: Bool = false) throws {
     self.config = config
     let t = w("text_model")
     tokenEmbedding = try Embedding(t("embeddings")("token_embedding"), count: config.vocabSize, width: config.encoder.width)
@@ -21,7 +24,18 @@ public struct CLIPTextModel: Sendable {
       t("embeddings")("position_embedding"), count: config.maxPositions, width: config.encoder.width)
     encoder = try CLIPEncoder(t("encoder"), config: config.encoder)
     finalLayerNorm = try LayerNormLayer(t("final_layer_norm"), features: config.encoder.width, eps: config.encoder.layerNormEps)
+    if withProjection {
+      guard let dim = config.projectionDim else {
+        throw CheckpointError.missingTensor(key: w.key("text_projection.weight"), file: w.store.sourceDescription)
+      }
+      textProjection = try Linear(w("text_projection"), in: config.encoder.width, out: dim, bias: false)
+    } else {
+      textProjection = nil
+    }
   }
+
+  /// `text_embeds` of `CLIPTextModelWithProjection`: the pooled state projected, `[B, projection]`.
+  public func textEmbeds(_ output: Output) -> Tensor? { textProjection.map { $0(output.pooled) } }
 
   public struct Output: Sendable {
     /// The embeddings and the output of every layer, before the final LayerNorm.

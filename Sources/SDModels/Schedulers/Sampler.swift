@@ -58,17 +58,19 @@ extension Sampler {
     return start
   }
 
-  /// The denoising loop of the Stable Diffusion pipelines, from `timesteps[start]` to the end:
-  /// scale the input, call `denoise(modelInput, timestep)`, step. `afterStep(step, &latents)` runs
-  /// after each update (progress, cancellation by throwing, inpainting's latent blending).
+  /// The denoising loop of the Stable Diffusion pipelines, from `timesteps[start]` up to (not
+  /// including) `timesteps[end]` (default: the last): scale the input, call
+  /// `denoise(modelInput, timestep)`, step. `afterStep(step, &latents)` runs after each update
+  /// (progress, cancellation by throwing, inpainting's latent blending).
   public mutating func sample(
-    _ latents: Tensor, from start: Int = 0, rng: inout TorchRandom,
+    _ latents: Tensor, from start: Int = 0, until end: Int? = nil, rng: inout TorchRandom,
     denoise: (_ modelInput: Tensor, _ timestep: Float) throws -> Tensor,
     afterStep: (_ step: Int, _ latents: inout Tensor) throws -> Void
   ) rethrows -> Tensor {
-    precondition(timesteps.indices.contains(start) || start == timesteps.count, "sample: start \(start) out of range")
+    let end = end ?? timesteps.count
+    precondition(start >= 0 && start <= end && end <= timesteps.count, "sample: steps \(start)..<\(end) out of range")
     var x = latents
-    for i in start..<timesteps.count {
+    for i in start..<end {
       let output = try denoise(scaleModelInput(x, step: i), timesteps[i])
       x = step(output, step: i, sample: x, rng: &rng)
       try afterStep(i, &x)

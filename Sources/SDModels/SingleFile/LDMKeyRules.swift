@@ -15,6 +15,9 @@ public enum LDMKeyRules {
     rules.add("time_embed.0", "time_embedding.linear_1")
     rules.add("time_embed.2", "time_embedding.linear_2")
     rules.add("label_emb.0", "class_embedding")
+    // SDXL: `label_emb = Sequential(Sequential(linear, SiLU, linear))` is diffusers' add_embedding.
+    rules.add("label_emb.0.0", "add_embedding.linear_1")
+    rules.add("label_emb.0.2", "add_embedding.linear_2")
     rules.add("input_blocks.0.0", "conv_in")
     rules.add("out.0", "conv_norm_out")
     rules.add("out.2", "conv_out")

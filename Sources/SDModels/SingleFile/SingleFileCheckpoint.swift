@@ -12,6 +12,13 @@ public struct SingleFileCheckpoint: Sendable {
     case sd1
     /// OpenCLIP ViT-H/14 text encoder (`cond_stage_model.model`), linear projections, 64-wide heads.
     case sd2
+    /// Stability's sgm layout: CLIP ViT-L (`conditioner.embedders.0.transformer`) and OpenCLIP
+    /// ViT-bigG (`conditioner.embedders.1.model`), the UNet's `label_emb` = `add_embedding`.
+    case sdxl
+    /// The SDXL refiner: OpenCLIP ViT-bigG alone (`conditioner.embedders.0.model`).
+    case sdxlRefiner = "sdxl-refiner"
+
+    public var isXL: Bool { self == .sdxl || self == .sdxlRefiner }
   }
 
   public let file: SafeTensorsFile
@@ -19,10 +26,16 @@ public struct SingleFileCheckpoint: Sendable {
   public let unetLayout: LDMKeyRules.UNetLayout
   public let unetConfig: JSONConfig
   public let vaeConfig: JSONConfig
-  public let textConfig: JSONConfig
+  /// The CLIP-L / OpenCLIP-H text encoder (nil for the SDXL refiner, which has none).
+  public let textConfig: JSONConfig?
+  /// SDXL's OpenCLIP ViT-bigG `CLIPTextModelWithProjection` (all layers kept).
+  public let textConfig2: JSONConfig?
+  /// What the checkpoint's `sdedit.configs` metadata says of the pipeline (`pipeline` object:
+  /// `force_zeros_for_empty_prompt`, `requires_aesthetics_score`), else nil.
+  public let pipelineConfig: JSONConfig?
   /// The scheduler configuration stated in the metadata (`sdedit.configs` → `scheduler`), if any.
   public let schedulerConfig: JSONConfig?
-  let vaeLevels: Int, vaeLayers: Int, textLayers: Int
+  let vaeLevels: Int, vaeLayers: Int, textLayers: Int, textLayers2: Int
 
   static let unetPrefix = "model.diffusion_model."
   static let vaePrefix = "first_stage_model."
@@ -67,30 +80,42 @@ public struct SingleFileCheckpoint: Sendable {
       }
     }
     guard let convOut = try shape(u + "out.2.weight") else { throw fail("missing tensor \(u)out.2.weight") }
-    guard !file.contains(u + "label_emb.0.weight"), !file.contains(u + "label_emb.weight") else {
-      throw fail("class-conditioned UNets (the x4 upscaler) are only supported as diffusers folders")
-    }
     unetLayout = .init(levels: levels, layersPerBlock: layers, attentionLevels: attention)
 
     // Text encoder family.
-    if file.contains(Self.sd2TextPrefix + "token_embedding.weight") {
+    if file.contains(Self.xlBigGPrefix + "positional_embedding") {
+      family = .sdxl
+    } else if file.contains(Self.xlRefinerBigGPrefix + "positional_embedding") {
+      family = .sdxlRefiner
+    } else if file.contains(Self.sd2TextPrefix + "token_embedding.weight") {
       family = .sd2
     } else if file.names.contains(where: { $0.hasPrefix(Self.sd1TextPrefix) }) {
       family = .sd1
     } else {
-      throw fail("no text encoder found (neither \(Self.sd1TextPrefix)* nor \(Self.sd2TextPrefix)* tensors)")
+      throw fail("no text encoder found (neither \(Self.sd1TextPrefix)* nor \(Self.sd2TextPrefix)* nor conditioner.embedders.* tensors)")
+    }
+    let addEmbedding = try shape(u + "label_emb.0.0.weight", rank: 2)
+    guard family.isXL ? addEmbedding != nil : !file.contains(u + "label_emb.0.weight") && !file.contains(u + "label_emb.weight") else {
+      throw fail(family.isXL
+        ? "an SDXL checkpoint without \(u)label_emb.0.0.weight (the added time embedding)"
+        : "class-conditioned UNets (the x4 upscaler) are only supported as diffusers folders")
     }
     let isSD1 = family == .sd1
     let heads = channels.map { isSD1 ? 8 : max(1, $0 / 64) }
     let overrides = try Self.configOverrides(file)
     schedulerConfig = overrides["scheduler"].map { JSONConfig(values: $0, source: "\(path) (scheduler)") }
-    unetConfig = JSONConfig(values: overrides["unet", default: [:]].merging([
+    pipelineConfig = overrides["pipeline"].map { JSONConfig(values: $0, source: "\(path) (pipeline)") }
+    var inferred: [String: Any] = [
       "in_channels": convIn[1], "out_channels": convOut[0], "block_out_channels": channels,
       "layers_per_block": layers, "attention_head_dim": heads, "cross_attention_dim": crossDim,
       "use_linear_projection": linearProjection, "norm_num_groups": 32, "norm_eps": 1e-5,
       "down_block_types": (0..<levels).map { attention.contains($0) ? "CrossAttnDownBlock2D" : "DownBlock2D" },
       "up_block_types": (0..<levels).reversed().map { attention.contains($0) ? "CrossAttnUpBlock2D" : "UpBlock2D" },
-    ]) { given, _ in given }, source: "\(path) (UNet)")
+    ]
+    if let addEmbedding {
+      inferred.merge(try Self.xlUNetConfig(file, layout: unetLayout, addEmbedding: addEmbedding)) { _, new in new }
+    }
+    unetConfig = JSONConfig(values: overrides["unet", default: [:]].merging(inferred) { given, _ in given }, source: "\(path) (UNet)")
 
     // VAE.
     let vae = try VAECheckpoint.ldmConfig(file, prefix: Self.vaePrefix, overrides: overrides["vae", default: [:]])
@@ -98,9 +123,13 @@ public struct SingleFileCheckpoint: Sendable {
     vaeConfig = JSONConfig(
       values: vae.config.values.merging(["scaling_factor": 0.18215]) { given, _ in given }, source: "\(path) (VAE)")
 
-    // Text encoder.
+    // Text encoders.
     switch family {
+    case .sdxl, .sdxlRefiner:
+      let text = try Self.xlTextConfigs(file, family: family, overrides: overrides)
+      (textConfig, textLayers, textConfig2, textLayers2) = (text.first, text.firstLayers, text.bigG, text.bigGLayers)
     case .sd1:
+      (textConfig2, textLayers2) = (nil, 0)
       let t = Self.sd1TextPrefix + (file.contains(Self.sd1TextPrefix + "text_model.embeddings.token_embedding.weight") ? "text_model." : "")
       guard let token = try shape(t + "embeddings.token_embedding.weight", rank: 2),
         let position = try shape(t + "embeddings.position_embedding.weight"),
@@ -115,6 +144,7 @@ public struct SingleFileCheckpoint: Sendable {
         "hidden_act": "quick_gelu",
       ]) { given, _ in given }, source: "\(path) (text encoder)")
     case .sd2:
+      (textConfig2, textLayers2) = (nil, 0)
       let t = Self.sd2TextPrefix
       guard let token = try shape(t + "token_embedding.weight", rank: 2), let position = try shape(t + "positional_embedding"),
         let fc = try shape(t + "transformer.resblocks.0.mlp.c_fc.weight")
@@ -161,35 +191,58 @@ public struct SingleFileCheckpoint: Sendable {
     return try WeightStore(files: [file]) { key in key.hasPrefix(p) ? rules.rename(String(key.dropFirst(p.count))) : nil }
   }
 
-  /// The text encoder's weights under transformers names (`text_model.*`).
+  /// The (first) text encoder's weights under transformers names (`text_model.*`).
   public func textEncoderWeights() throws -> WeightStore {
     switch family {
-    case .sd1:
-      let p = Self.sd1TextPrefix
-      return try WeightStore(files: [file]) { key in
-        guard key.hasPrefix(p) else { return nil }
-        let rest = key.dropFirst(p.count)
-        if rest.hasSuffix("position_ids") { return nil }
-        return rest.hasPrefix("text_model.") ? String(rest) : "text_model." + rest
-      }
-    case .sd2:
-      let p = Self.sd2TextPrefix
-      let rules = LDMKeyRules.openCLIPText(layers: textLayers)
-      let store = try WeightStore(files: [file]) { key in
-        guard key.hasPrefix(p) else { return nil }
-        let rest = String(key.dropFirst(p.count))
-        if rest == "positional_embedding" { return "text_model.embeddings.position_embedding.weight" }
-        if rest.hasSuffix("attn.in_proj_weight") || rest.hasSuffix("attn.in_proj_bias") { return rest }
-        return rules.rename(rest)
-      }
-      splitFusedAttention(store)
-      return store
+    case .sd1: return try hfCLIPWeights(prefix: Self.sd1TextPrefix)
+    case .sdxl: return try hfCLIPWeights(prefix: Self.xlCLIPPrefix)
+    case .sd2: return try openCLIPWeights(prefix: Self.sd2TextPrefix, layers: textLayers, projection: false)
+    case .sdxlRefiner: throw ConfigError(source: file.path, problem: "the SDXL refiner has no first text encoder")
     }
   }
 
+  /// SDXL's OpenCLIP ViT-bigG under transformers `CLIPTextModelWithProjection` names.
+  public func textEncoder2Weights() throws -> WeightStore {
+    let prefix = family == .sdxl ? Self.xlBigGPrefix : Self.xlRefinerBigGPrefix
+    guard family.isXL else { throw ConfigError(source: file.path, problem: "not an SDXL checkpoint: no second text encoder") }
+    return try openCLIPWeights(prefix: prefix, layers: textLayers2, projection: true)
+  }
+
+  /// A CLIP text model stored under transformers names below `prefix` (with or without `text_model.`).
+  func hfCLIPWeights(prefix p: String) throws -> WeightStore {
+    try WeightStore(files: [file]) { key in
+      guard key.hasPrefix(p) else { return nil }
+      let rest = key.dropFirst(p.count)
+      if rest.hasSuffix("position_ids") { return nil }
+      return rest.hasPrefix("text_model.") ? String(rest) : "text_model." + rest
+    }
+  }
+
+  /// An OpenCLIP text tower below `prefix`, its first `layers` resblocks, renamed to transformers
+  /// names; with `projection`, `text_projection` (stored `[width, projection]`, used as `x @ P`)
+  /// becomes the Linear weight `text_projection.weight` = Pᵀ.
+  func openCLIPWeights(prefix p: String, layers: Int, projection: Bool) throws -> WeightStore {
+    let rules = LDMKeyRules.openCLIPText(layers: layers)
+    let store = try WeightStore(files: [file]) { key in
+      guard key.hasPrefix(p) else { return nil }
+      let rest = String(key.dropFirst(p.count))
+      if rest == "positional_embedding" { return "text_model.embeddings.position_embedding.weight" }
+      if rest == "text_projection" { return projection ? "text_projection.stored" : nil }
+      if rest.hasSuffix("attn.in_proj_weight") || rest.hasSuffix("attn.in_proj_bias") { return rest }
+      return rules.rename(rest)
+    }
+    splitFusedAttention(store, layers: layers)
+    if projection, let stored = store.shape(of: "text_projection.stored"), stored.count == 2 {
+      store.register("text_projection.weight", shape: [stored[1], stored[0]], consuming: ["text_projection.stored"]) {
+        [unowned store] () throws(CheckpointError) -> Tensor in try store.tensor("text_projection.stored").transposedLastTwo()
+      }
+    }
+    return store
+  }
+
   /// OpenCLIP stores q, k, v as one `in_proj` tensor `[3·width, …]`; register the three thirds.
-  func splitFusedAttention(_ store: WeightStore) {
-    for n in 0..<textLayers {
+  func splitFusedAttention(_ store: WeightStore, layers: Int) {
+    for n in 0..<layers {
       let layer = "text_model.encoder.layers.\(n).self_attn"
       for (suffix, target) in [("in_proj_weight", "weight"), ("in_proj_bias", "bias")] {
         let fused = "transformer.resblocks.\(n).attn.\(suffix)"

@@ -59,6 +59,13 @@ public struct UNetConfig: Sendable, Equatable {
   public var isKDiffusion: Bool
   /// `addition_embed_type: "text_time"` (SDXL), nil otherwise.
   public var textTime: TextTimeEmbedding?
+  /// `sample_size` (latent height, width): the pipelines' default image size is this × the VAE
+  /// factor (64 for SD 1.5, 128 for SDXL); nil when the config has none.
+  public var sampleSize: (height: Int, width: Int)? {
+    get { sampleSizeValues.map { ($0[0], $0[1]) } }
+    set { sampleSizeValues = newValue.map { [$0.height, $0.width] } }
+  }
+  var sampleSizeValues: [Int]?
 
   /// SDXL's added conditioning: the pooled text embedding and the micro-conditioning values
   /// (`time_ids`: original size, crop corner, target size — or the refiner's aesthetic score),
@@ -167,6 +174,13 @@ public struct UNetConfig: Sendable, Equatable {
     guard isKDiffusion || activation == .silu else { throw fail("act_fn must be silu for these blocks") }
     guard isKDiffusion || hasOutputNorm else { throw fail("norm_num_groups = null needs K-diffusion blocks") }
 
+    if let size = try? config.int("sample_size") {
+      sampleSizeValues = size > 0 ? [size, size] : nil
+    } else if let sizes = try? config.ints("sample_size"), sizes.count == 2, sizes.allSatisfy({ $0 > 0 }) {
+      sampleSizeValues = sizes
+    } else {
+      sampleSizeValues = nil
+    }
     switch try config.string("addition_embed_type") {
     case nil: textTime = nil
     case "text_time"?:
