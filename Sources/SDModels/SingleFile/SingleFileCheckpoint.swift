@@ -164,14 +164,14 @@ public struct SingleFileCheckpoint: Sendable {
 
   /// Sizes that tensor shapes cannot reveal (GroupNorm groups, head counts) follow SD's
   /// released models. A checkpoint may state them instead in its safetensors metadata under
-  /// `sdedit.configs`: a JSON object whose `unet`, `vae`, `text_encoder` (and `scheduler`) objects hold diffusers
+  /// `sdedit.configs`: a JSON object whose `unet`, `vae`, `text_encoder`, `text_encoder_2` (and `scheduler`, `pipeline`) objects hold diffusers
   /// `config.json` keys that take precedence over the inferred ones (the project's tiny test
   /// checkpoints do this; released SD files do not need it).
   static func configOverrides(_ file: SafeTensorsFile) throws -> [String: [String: Any]] {
     guard let text = file.metadata["sdedit.configs"] else { return [:] }
     let config = try JSONConfig(data: Data(text.utf8), source: "\(file.path) (metadata sdedit.configs)")
     var result: [String: [String: Any]] = [:]
-    for key in ["unet", "vae", "text_encoder", "scheduler"] {
+    for key in ["unet", "vae", "text_encoder", "text_encoder_2", "scheduler", "pipeline"] {
       if let object = try config.object(key) { result[key] = object.values }
     }
     return result

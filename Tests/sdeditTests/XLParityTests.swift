@@ -1,0 +1,20 @@
+import Testing
+
+/// SDXL end to end through the CLI (scripts/fixtures/sdxl.py): two text encoders of different
+/// widths, tokenizer_2's `!` padding, zeros for an absent negative prompt, clip skip, micro-
+/// conditioning, non-square sizes, Euler / Euler-a / DPM++ 2M Karras, SDXL-Turbo, the sgm single
+/// file, img2img, inpaint (4- and 9-channel) and the refiner hand-off — each run's recorded sdedit
+/// command line against diffusers 0.42.1's image, ≥ 40 dB.
+@Suite struct XLParityTests {
+  static let runs = RecordedRun.load("sdxl")
+
+  @Test func fixturesArePresent() {
+    #expect(Self.runs.count >= 25)
+    #expect(Self.runs.count == RecordedRun.listedCount("sdxl"))
+  }
+
+  @Test(arguments: runs)
+  func matchesDiffusers(run: RecordedRun) throws {
+    try run.check()
+  }
+}
