@@ -48,11 +48,15 @@ struct ModelOptions: ParsableArguments {
 
   /// diffusers' `StableDiffusionSafetyChecker` when the model folder ships one (`safety_checker/`).
   func safetyChecker() throws -> SafetyChecker? {
-    try SafetyChecker.load(ifPresentIn: resolvedModel())
+    let path = try resolvedModel()
+    return try ModelCache.shared.value(kind: "safety checker", path: path, options: Precision.current) {
+      try SafetyChecker.load(ifPresentIn: path)
+    }
   }
 
+  /// The model, loaded once per process (`ModelCache`: `sdedit batch` reuses it across jobs).
   func load(needsEncoder: Bool = false) throws -> ModelBundle {
-    try ModelBundle.load(
+    try ModelCache.shared.bundle(
       resolvedModel(), options: .init(needsEncoder: needsEncoder, predictionType: prediction?.diffusersName))
   }
 }

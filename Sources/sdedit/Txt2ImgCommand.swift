@@ -47,7 +47,7 @@ struct Txt2ImgCommand: ParsableCommand {
     let firstSeed = sampling.resolvedSeed()
     let pipeline = Text2Image(model: model)
     let checker = try modelOptions.safetyChecker()
-    let ranker = try rank ? clip.map { try CLIPRanker(folder: $0) } : nil
+    let ranker = try rank ? clip.map { try CachedModels.ranker(folder: $0) } : nil
     let target = output.output ?? "sdedit-\(firstSeed).png"
     var kept: [(image: RGBImage, options: GenerationOptions)] = []
     for i in 0..<count {
