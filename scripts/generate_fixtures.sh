@@ -60,6 +60,7 @@ optional tokenizer.py
 optional kernels.py
 optional make_test_images.py
 optional make_safetensors_samples.py
+optional exif_orientation.py   # images/exif/ (EXIF orientation, Pillow's exif_transpose)
 if [[ -f scripts/fixtures/realesrgan.py ]]; then
   if compgen -G "models/realesrgan/*.param" > /dev/null; then
     run realesrgan.py
@@ -69,7 +70,7 @@ if [[ -f scripts/fixtures/realesrgan.py ]]; then
 fi
 
 known=" common.py ldm_keys.py models.py components.py pipelines.py readme.py clip_rank.py rng.py schedulers.py
-  tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py "
+  tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py exif_orientation.py "
 for f in scripts/fixtures/*.py; do
   [[ "$known" == *" $(basename "$f") "* ]] || echo "!! $f is not run by this script: add it to scripts/generate_fixtures.sh"
 done
