@@ -43,7 +43,8 @@ public final class ModelCache: @unchecked Sendable {
     }
   }
 
-  /// Loads that actually ran (cache misses) since the cache was made.
+  /// Models loaded (cache misses that found one; a load that found nothing, such as a model folder
+  /// without a safety checker, is cached but not counted) since the cache was made.
   public var loadCount: Int { lock.withLock { loads } }
 
   /// The cached value for (`kind`, `path`, `options`), or `load()`'s result, cached.
@@ -113,11 +114,16 @@ public final class ModelCache: @unchecked Sendable {
 
   private func insert(_ key: AnyHashable, _ value: Any, replacing superseded: AnyHashable?) {
     lock.withLock {
-      loads += 1
+      if !Self.isNil(value) { loads += 1 }
       entries.removeAll { $0.key == key || $0.key == superseded }
       entries.append(Entry(key: key, value: value))
       trim()
     }
+  }
+
+  private static func isNil(_ value: Any) -> Bool {
+    let mirror = Mirror(reflecting: value)
+    return mirror.displayStyle == .optional && mirror.children.isEmpty
   }
 
   /// Call with the lock held.

@@ -5,8 +5,8 @@ import SDImage
 /// 0, 1, … in file order (their index, which sharding and derived seeds use).
 ///
 /// A line that is not a JSON object is a failed job (reported by the shard that owns it); the
-/// file as a whole is refused (exit 2) when it is not UTF-8 text, holds no job, or has no line
-/// that is a JSON object (a JSON array or a pretty-printed document is not JSON Lines).
+/// file as a whole is refused (exit 2) when it is not UTF-8 text, starts with `[` (a JSON array),
+/// holds no job, or has no line that is a JSON object (a pretty-printed document).
 struct BatchFile {
   struct Job {
     let index: Int
@@ -43,6 +43,9 @@ struct BatchFile {
         object = .failure(error)
       }
       jobs.append(Job(index: jobs.count, line: number + 1, object: object))
+    }
+    if let first = text.first(where: { !$0.isWhitespace }), first == "[" {
+      throw CLIFailure("\(name): a JSON array, not JSON Lines; write one job object per line", status: 2)
     }
     guard !jobs.isEmpty else { throw CLIFailure("\(name): no jobs (expected JSON Lines, one job object per line)", status: 2) }
     guard jobs.contains(where: { if case .success = $0.object { return true } else { return false } }) else {

@@ -36,7 +36,7 @@ struct Shard: Equatable, CustomStringConvertible {
   static func make(index: Int, count: Int, source: String) throws(ValidationError) -> Shard {
     guard count >= 1, count <= 1_000_000 else { throw ValidationError("\(source): the shard count must be between 1 and 1000000 (got \(count)).") }
     guard index >= 0, index < count else {
-      throw ValidationError("\(source): shard index \(index) is not in 0…\(count - 1).")
+      throw ValidationError("\(source): shard index \(index) is not in 0…\(count - 1); --shard I/N chooses the shard explicitly.")
     }
     return Shard(index: index, count: count)
   }
