@@ -53,10 +53,12 @@ final class BatchLog {
   private let fd: Int32
   private let name: String
 
-  /// Opens `path` for appending (created if missing), or takes over stdout when nil.
+  /// Opens `path` for appending (created, with its folder, if missing), or takes over stdout when nil.
   init(path: String?) throws {
     fflush(stdout)
     if let path {
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+      try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
       guard fd >= 0 else { throw CLIFailure("\(path): cannot write the log (\(String(cString: strerror(errno))))") }
       name = path
