@@ -80,6 +80,39 @@ import Testing
     #expect(try (0..<3).map { try Data(contentsOf: dir.appendingPathComponent("out/\($0).png")) } == firstBytes)
   }
 
+  /// A batch killed mid-way (a preempted task) leaves finished outputs, complete log lines and no
+  /// partial file; running it again makes only what is missing, and the same bytes as one clean run.
+  @Test func killedBatchResumes() throws {
+    let dir = try Fixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let jobs = (0..<6).map { ["prompt": "a lighthouse \($0)", "output": "out/\($0).png"] }
+    let file = try BatchRun.write(try BatchRun.jsonLines(jobs), "jobs.jsonl", in: dir)
+    // Jobs of about half a second each, so the signal lands while the batch runs.
+    let arguments = ["batch", file, "--model", BatchRun.model, "--width", "40", "--height", "40", "--steps", "3", "--threads", "1"]
+    let killed = try CLIRunner.run(
+      arguments, interrupt: .init(signal: SIGTERM, afterStderr: "wrote out/1.png"), workingDirectory: dir)
+    #expect(killed.status == 143, "\(killed.stderr)")
+    let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path))
+    #expect(files.allSatisfy { !$0.hasPrefix(".") }, "temporary files left: \(files)")
+    #expect(files.count >= 2 && files.count < jobs.count, "\(files.count) outputs before SIGTERM")
+    // Every logged job is complete (its output exists); the job written just before the signal may be unlogged.
+    for record in try BatchRun.records(killed.stdout) {
+      #expect(record["status"] as? String == "ok" && files.contains("\(record["index"] as? Int ?? -1).png"))
+    }
+
+    let resumed = try CLIRunner.run(arguments, workingDirectory: dir)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    let statuses = try BatchRun.records(resumed.stdout).map { $0["status"] as? String }
+    #expect(statuses == (0..<jobs.count).map { files.contains("\($0).png") ? "skipped" : "ok" })
+
+    let clean = dir.appendingPathComponent("clean")
+    try FileManager.default.createDirectory(at: clean, withIntermediateDirectories: true)
+    #expect(try CLIRunner.run(arguments, workingDirectory: clean).status == 0)
+    for i in 0..<jobs.count {
+      #expect(try Data(contentsOf: dir.appendingPathComponent("out/\(i).png")) == Data(contentsOf: clean.appendingPathComponent("out/\(i).png")))
+    }
+  }
+
   @Test func failingJobsDoNotStopTheBatch() throws {
     let dir = try Fixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
