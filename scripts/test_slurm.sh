@@ -99,13 +99,13 @@ else
   say "started munged"
 fi
 
-# --- 2. a single-node cluster: this machine, as slurmd -C describes it
+# --- 2. a single-node cluster: this machine, as slurmd -C describes it, on the loopback address
 node=$(slurmd -C | head -1)
 host=$(sed -n 's/^NodeName=\([^ ]*\).*/\1/p' <<<"$node")
 export SLURM_CONF=$STATE/slurm.conf
 cat >"$SLURM_CONF" <<EOF
 ClusterName=sdedit-test
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$SLURMD_PORT
 AuthType=auth/munge
@@ -127,7 +127,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=none
 ReturnToService=2
-$node
+$node NodeAddr=127.0.0.1
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 slurmctld -f "$SLURM_CONF"
