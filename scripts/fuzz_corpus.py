@@ -85,6 +85,11 @@ def image_seeds():
           data[:ihdr_end] + struct.pack(">I", 0x3C000014) + b"tEXtComment\0" + b"x" * 64 + data[ihdr_end:])
     for path in sorted(images.glob("*.jpg")):
         shutil.copy(path, jpeg / path.name)
+    # EXIF orientation blocks (images/exif, scripts/fixtures/exif_orientation.py): both byte orders,
+    # a malformed IFD, and a PNG eXIf chunk.
+    for name in ["orientation6.jpg", "orientation8_bigendian.jpg", "huge_entry_count.jpg"]:
+        shutil.copy(images / "exif" / name, jpeg / ("exif_" + name))
+    shutil.copy(images / "exif" / "orientation5.png", png / "exif_orientation5.png")
     for name in ["gray8.png", "gray1.png", "rgba8.png", "palette8_trns.png", "gray16.png", "gray.jpg", "baseline420.jpg",
                  "progressive.jpg"]:
         shutil.copy(images / name, mask / name)

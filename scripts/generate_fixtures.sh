@@ -65,6 +65,7 @@ optional make_test_images.py
 optional make_safetensors_samples.py
 optional prompt_weighting.py   # reads models/sd1-tiny, sd2-tiny
 optional lora.py               # reads models/sd1-tiny, sd2-tiny; needs peft
+optional exif_orientation.py   # images/exif/ (EXIF orientation, Pillow's exif_transpose)
 if [[ -f scripts/fixtures/realesrgan.py ]]; then
   if compgen -G "models/realesrgan/*.param" > /dev/null; then
     run realesrgan.py
@@ -74,7 +75,8 @@ if [[ -f scripts/fixtures/realesrgan.py ]]; then
 fi
 
 known=" common.py ldm_keys.py models.py components.py pipelines.py readme.py fewstep.py clip_rank.py rng.py schedulers.py
-  tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py prompt_weighting.py lora.py sdxl.py "
+  tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py prompt_weighting.py lora.py sdxl.py
+  exif_orientation.py "
 for f in scripts/fixtures/*.py; do
   [[ "$known" == *" $(basename "$f") "* ]] || echo "!! $f is not run by this script: add it to scripts/generate_fixtures.sh"
 done

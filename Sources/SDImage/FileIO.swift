@@ -6,7 +6,7 @@
 import Foundation
 
 /// Whole-file reads and writes on POSIX descriptors, with `strerror` messages and EINTR retried.
-enum FileIO {
+public enum FileIO {
   static var lastError: String { String(cString: strerror(errno)) }
 
   /// Reads everything from `fd` until end of file. Throws with errno's message.
@@ -26,7 +26,7 @@ enum FileIO {
   }
 
   /// Reads the file at `path` ("-" = standard input, reported as "stdin").
-  static func readFile(path: String) throws(FileError) -> Data {
+  public static func readFile(path: String) throws(FileError) -> Data {
     if path == "-" { return try readAll(fd: STDIN_FILENO, path: "stdin") }
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw .cannotRead(path: path, reason: lastError) }

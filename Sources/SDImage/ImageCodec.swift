@@ -14,8 +14,10 @@ public struct DecodedImage: Sendable {
 /// Decoding reproduces what diffusers sees from `PIL.Image.open(f)` (Pillow 13): PNG of every colour
 /// type and bit depth (16-bit samples keep their high byte; palettes, tRNS and Adam7 handled), JPEG
 /// baseline/progressive/grayscale with libjpeg's default ISLOW IDCT and fancy upsampling.
-/// Limitations: CMYK/YCCK JPEG is refused; EXIF orientation is not applied; 16-bit gray PNG keeps
-/// the high byte where Pillow's `convert("RGB")` clips values above 255.
+/// The EXIF orientation (JPEG APP1, PNG eXIf) is applied as diffusers' `load_image` does with
+/// Pillow's `ImageOps.exif_transpose` (`ExifOrientation`).
+/// Limitations: CMYK/YCCK JPEG is refused; 16-bit gray PNG keeps the high byte where Pillow's
+/// `convert("RGB")` clips values above 255.
 public enum ImageCodec {
   /// Largest accepted width or height, checked from the header before any pixel memory is allocated.
   public static let maxSide = Int(CIC_MAX_SIDE)
@@ -48,6 +50,7 @@ public enum ImageCodec {
     let (width, height, channels) = (Int(raw.width), Int(raw.height), Int(raw.channels))
     let pixels = [UInt8](UnsafeBufferPointer(start: raw.pixels, count: width * height * channels))
     let image = RGBImage(width: width, height: height, channels: channels, pixels: pixels)
+      .oriented(exif: ExifOrientation.read(data) ?? 1)
     return DecodedImage(image: image, format: format, text: texts(raw))
   }
 

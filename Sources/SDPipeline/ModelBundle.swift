@@ -7,6 +7,8 @@ import SDTensor
 /// single-file CompVis/LDM `.safetensors` checkpoint. Every missing or mis-shaped tensor is an
 /// error naming the key; unknown tensors are listed in `unusedKeys`.
 public final class ModelBundle: @unchecked Sendable {
+  /// What a load depends on besides the path. `Hashable`: `ModelCache` keys loaded models by the
+  /// whole value, so a field added here takes part in the key (and must be `Hashable` too).
   public struct Options: Sendable, Hashable {
     /// Load the VAE encoder too (img2img, inpaint, the latent upscaler).
     public var needsEncoder = false

@@ -36,13 +36,17 @@ public enum CLIRunner {
   }
 
   public static func run(
-    _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], interrupt: Interrupt? = nil
+    _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], interrupt: Interrupt? = nil,
+    workingDirectory: URL? = nil
   ) throws -> Result {
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    if let workingDirectory { process.currentDirectoryURL = workingDirectory }
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "SDEDIT_MODEL")
+    // `sdedit batch` takes its shard from these; a test run inside a Slurm or Kubernetes job must not.
+    for key in env.keys where key.hasPrefix("SLURM_ARRAY_") || key == "JOB_COMPLETION_INDEX" { env.removeValue(forKey: key) }
     for (k, v) in environment { env[k] = v }
     process.environment = env
     let out = Pipe(), err = Pipe(), input = Pipe()

@@ -48,16 +48,20 @@ struct ModelOptions: ParsableArguments {
 
   /// diffusers' `StableDiffusionSafetyChecker` when the model folder ships one (`safety_checker/`).
   func safetyChecker() throws -> SafetyChecker? {
-    try SafetyChecker.load(ifPresentIn: resolvedModel())
+    let path = try resolvedModel()
+    return try ModelCache.shared.value(kind: "safety checker", path: path, options: Precision.current) {
+      try SafetyChecker.load(ifPresentIn: path)
+    }
   }
 
+  /// The model, loaded once per process (`ModelCache`: `sdedit batch` reuses it across jobs).
   func load(
     needsEncoder: Bool = false, decoder: DecoderOptions? = nil, adapters: ModelAdapters = ModelAdapters()
   ) throws -> ModelBundle {
     var options = ModelBundle.Options(needsEncoder: needsEncoder, predictionType: prediction?.diffusersName)
     decoder?.apply(to: &options)
     options.adapters = adapters
-    return try ModelBundle.load(resolvedModel(), options: options)
+    return try ModelCache.shared.bundle(resolvedModel(), options: options)
   }
 }
 

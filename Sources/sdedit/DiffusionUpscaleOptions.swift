@@ -42,7 +42,7 @@ struct DiffusionUpscaleOptions: ParsableArguments {
   func run(folder: String, imagePath: String, output: String, tile: Int) throws {
     let kind = try DiffusionUpscaler.Kind.detect(folder: folder)
     let image = try ImageFile.read(path: imagePath)
-    let model = try ModelBundle.load(folder, options: .init(needsEncoder: kind.needsEncoder))
+    let model = try ModelCache.shared.bundle(folder, options: .init(needsEncoder: kind.needsEncoder))
     let upscaler = try DiffusionUpscaler(model: model)
     var options = UpscaleOptions(prompt: prompt)
     options.generation.negativePrompt = negativePrompt

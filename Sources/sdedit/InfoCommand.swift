@@ -4,13 +4,34 @@ import SDPipeline
 
 struct InfoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "info", abstract: "Describe a model: architecture, variant, parameter counts.")
+    commandName: "info",
+    abstract: "Describe a model (architecture, variant, parameter counts) or an image (the generation parameters it carries).",
+    discussion: """
+      sdedit info --model PATH      a diffusers folder or a single-file .safetensors checkpoint
+      sdedit info IMAGE [--json]    the PNG's generation parameters (AUTOMATIC1111's format); - reads stdin
+      A path given without --model is an image when its bytes say so, else a model.
+      """)
 
   @Option(help: "A diffusers folder or a single-file .safetensors checkpoint.")
-  var model: String
+  var model: String?
+
+  @Argument(help: "An image (PNG or JPEG; - for stdin), or a model.")
+  var path: String?
+
+  @Flag(help: "Images: print one JSON object.")
+  var json = false
+
+  func validate() throws {
+    guard (model == nil) != (path == nil) else { throw ValidationError("give an image, or a model with --model PATH (one of them).") }
+  }
 
   func run() throws {
-    let bundle = try ModelBundle.load(model, options: .init(needsEncoder: true))
+    if let path, ImageInfo.isImage(path) {
+      try ImageInfo.report(path: path, json: json)
+      return
+    }
+    guard !json else { throw CLIFailure("--json describes images; \(path ?? model ?? "") is not a PNG or JPEG image", status: 2) }
+    let bundle = try ModelBundle.load(model ?? path ?? "", options: .init(needsEncoder: true))
     print("model: \(bundle.name)")
     print("architecture: \(bundle.summary)")
     print("sampler: \(bundle.samplerSummary)")

@@ -35,26 +35,26 @@ struct RankCommand: ParsableCommand {
   }
 
   func run() throws {
-    computeOptions.apply()
-    let decoded = try images.map { try ImageFile.read(path: $0) }
-    let ranker = try CLIPRanker(folder: clip)
-    if let warning = ranker.tokenizer.truncationWarning(for: prompt) { Console.warn(warning) }
-    let scores = ranker.scores(prompt: prompt, images: decoded)
-    let order = CLIPScorer.ranking(scores)
+    let ranked = try ranking()
     if json {
-      let items = order.map { "{\"path\": \(Self.jsonString(images[$0])), \"score\": \(Self.jsonNumber(scores[$0]))}" }
-      print("[" + items.joined(separator: ", ") + "]")
+      print(Self.jsonArray(ranked))
     } else {
-      for i in order { print("\(String(format: "%.4f", Double(scores[i])))\t\(images[i])") }
+      for (path, score) in ranked { print("\(String(format: "%.4f", Double(score)))\t\(path)") }
     }
   }
 
-  static func jsonString(_ s: String) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .withoutEscapingSlashes
-    return (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+  /// The images and their scores, best first (`sdedit batch` logs them instead of printing).
+  func ranking() throws -> [(path: String, score: Float)] {
+    computeOptions.apply()
+    let decoded = try images.map { try ImageFile.read(path: $0) }
+    let ranker = try CachedModels.ranker(folder: clip)
+    if let warning = ranker.tokenizer.truncationWarning(for: prompt) { Console.warn(warning) }
+    let scores = ranker.scores(prompt: prompt, images: decoded)
+    return CLIPScorer.ranking(scores).map { (images[$0], scores[$0]) }
   }
 
-  /// The shortest decimal that reads back as the same Float; null for NaN/infinity (not JSON numbers).
-  static func jsonNumber(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
+  /// `[{"path": …, "score": …}, …]` on one line.
+  static func jsonArray(_ ranked: [(path: String, score: Float)]) -> String {
+    "[" + ranked.map { "{\"path\": \(JSONText.string($0.path)), \"score\": \(JSONText.number($0.score))}" }.joined(separator: ", ") + "]"
+  }
 }

@@ -9,7 +9,7 @@ struct SDEdit: ParsableCommand {
     abstract: "Stable Diffusion on the CPU: generate, repaint, upscale and rank images.",
     subcommands: [
       Txt2ImgCommand.self, Img2ImgCommand.self, InpaintCommand.self, UpscaleCommand.self, RankCommand.self,
-      TokenizeCommand.self, InfoCommand.self, BenchCommand.self,
+      TokenizeCommand.self, InfoCommand.self, BenchCommand.self, BatchCommand.self,
     ])
 
   /// Exit codes (DESIGN.md): 0 success, 1 bad input or model, 2 usage error.
@@ -21,7 +21,7 @@ struct SDEdit: ParsableCommand {
       try command.run()
     } catch let error as CLIFailure {
       FileHandle.standardError.write(Data("sdedit: \(error.message)\n".utf8))
-      Foundation.exit(1)
+      Foundation.exit(error.status)
     } catch {
       let code = exitCode(for: error)
       if code == .success {
@@ -40,9 +40,14 @@ struct SDEdit: ParsableCommand {
   }
 }
 
-/// A failure to report as one line on stderr with exit code 1.
+/// A failure to report as one line on stderr with exit code 1 (or `status`: 2 for input that is
+/// malformed as a whole, such as a batch file that is not JSON Lines).
 struct CLIFailure: Error {
   let message: String
-  init(_ message: String) { self.message = message }
+  let status: Int32
+  init(_ message: String, status: Int32 = 1) {
+    self.message = message
+    self.status = status
+  }
 }
 

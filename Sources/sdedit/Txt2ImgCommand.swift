@@ -55,11 +55,11 @@ struct Txt2ImgCommand: ParsableCommand {
     let firstSeed = sampling.resolvedSeed()
     let pipeline = Text2Image(model: model)
     let refinerModel = try refiner.refiner.map {
-      try ModelBundle.load($0, options: .init(predictionType: modelOptions.prediction?.diffusersName))
+      try ModelCache.shared.bundle($0, options: .init(predictionType: modelOptions.prediction?.diffusersName))
     }
     if refinerModel != nil { timer.lap("load refiner") }
     let checker = try modelOptions.safetyChecker()
-    let ranker = try rank ? clip.map { try CLIPRanker(folder: $0) } : nil
+    let ranker = try rank ? clip.map { try CachedModels.ranker(folder: $0) } : nil
     let target = output.output ?? "sdedit-\(firstSeed).png"
     var kept: [(image: RGBImage, options: GenerationOptions)] = []
     for i in 0..<count {

@@ -66,7 +66,7 @@ struct UpscaleCommand: ParsableCommand {
     case .diffusers(let folder):
       try diffusion.run(folder: folder, imagePath: image, output: output, tile: tile)
     case .realESRGAN(let paramPath):
-      let upscaler = RealESRGANUpscaler(model: try RealESRGANModel.load(paramPath: paramPath), tiling: tiling)
+      let upscaler = RealESRGANUpscaler(model: try CachedModels.realESRGAN(paramPath: paramPath), tiling: tiling)
       let input = try ImageFile.read(path: image)
       let progress = TileProgress()
       let result = try upscaler.upscale(input) { done, total in progress.update(done, total) }

@@ -125,8 +125,8 @@ public struct DiffusionUpscaler {
     public let windowCount: Int
   }
 
-  /// Upscales `image` ×`kind.scale`. Any size is accepted: the latent upscaler pads the image
-  /// (edge pixels) to a size its UNet can halve enough times and crops the result back.
+  /// Upscales `image` ×`kind.scale`. Any size is accepted: both upscalers pad the image (edge
+  /// pixels) to a size their UNet can halve enough times and crop the result back.
   public func upscale(_ image: RGBImage, options: UpscaleOptions, progress: ProgressHandler = { _ in true }) throws -> Output {
     try validate(image, options)
     switch kind {

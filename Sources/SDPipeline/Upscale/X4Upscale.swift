@@ -4,8 +4,13 @@ import SDTensor
 
 /// diffusers `StableDiffusionUpscalePipeline.__call__` (REFERENCE B15), tiled:
 /// 1. the prompt and negative prompt through the text encoder (`encode_prompt`, `[uncond, cond]`);
-/// 2. the image in [−1, 1] (no resize: diffusers would resize to a multiple of 4 first), noised
-///    with the first draw of the generator by the low-res DDPM schedule at `noise_level`;
+/// 2. the image in [−1, 1], noised with the first draw of the generator by the low-res DDPM
+///    schedule at `noise_level`. Sides that are not multiples of the UNet's down factor
+///    (2^(blocks−1): 8 for stabilityai/stable-diffusion-x4-upscaler) are padded with edge pixels
+///    and the ×4 result cropped back, as img2img does, so every input gives exactly ×4 and the
+///    UNet's skip connections stay aligned. (diffusers instead resizes the input, bicubic, down to
+///    a multiple of the VAE factor, 4, which changes the output size and the aspect; inputs that
+///    are multiples of the UNet factor are computed exactly as diffusers does);
 /// 3. latents `randn(1, 4, h, w)·init_noise_sigma` at the input size (second draw);
 /// 4. per step: `unet(scale_model_input(latents) ⊕ noised image, t, text, class_labels =
 ///    noise_level)`, classifier-free guidance, the sampler's update (ancestral samplers draw
@@ -32,12 +37,14 @@ struct X4Upscale {
 
     var sampler = try makeSampler(kind: g.sampler, config: c.schedulerConfig, stepCount: g.stepCount, karras: g.karras)
     var rng = TorchRandom(seed: g.seed)
-    let (h, w) = (image.height, image.width)
-    let pixels = ImageTensor.tensor(from: image)  // [1, 3, H, W] in [−1, 1]
+    let unetFactor = 1 << (c.unet.config.blockOutChannels.count - 1)
+    func roundUp(_ n: Int) -> Int { (n + unetFactor - 1) / unetFactor * unetFactor }
+    let (h, w) = (roundUp(image.height), roundUp(image.width))
+    let pixels = ImageTensor.tensor(from: image.padded(toWidth: w, height: h))  // [1, 3, H, W] in [−1, 1]
     let noisedImage = lowRes.addNoise(pixels, noise: rng.randn([1, 3, h, w]), timestep: options.noiseLevel)
     let latents0 = sampler.initialLatents(noise: rng.randn([1, c.vae.config.latentChannels, h, w]))
 
-    var unetTiling = DiffusionTiling(tile: options.tileSize, multiple: 1 << (c.unet.config.blockOutChannels.count - 1))
+    var unetTiling = DiffusionTiling(tile: options.tileSize, multiple: unetFactor)
     unetTiling.ramps = options.seamBlending
     let model = TiledUNet(
       unet: c.unet, context: context, tiling: unetTiling,
@@ -53,6 +60,7 @@ struct X4Upscale {
     guard progress(Progress(phase: .decoding, step: total, stepCount: total)) else { throw CancelledError() }
     let decoded = TiledVAE(vae: c.vae, tileSize: options.tileSize, ramps: options.seamBlending).decode(scaledLatents: latents)  // [1, 3, 4h, 4w]
     precondition(decoded.dim(2) == h * vaeFactor && decoded.dim(3) == w * vaeFactor, "x4: decoded \(decoded.shape)")
-    return .init(image: ImageTensor.image(from: decoded), warnings: warnings, windowCount: unetTiling.count(height: h, width: w))
+    let upscaled = ImageTensor.image(from: decoded).cropped(toWidth: image.width * vaeFactor, height: image.height * vaeFactor)
+    return .init(image: upscaled, warnings: warnings, windowCount: unetTiling.count(height: h, width: w))
   }
 }
