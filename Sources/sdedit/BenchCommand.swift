@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Guidance of the timed steps: above 1, classifier-free guidance (UNet batch 2); 1 or less, one pass per step (LCM, Turbo).")
   var guidance: Float = 7.5
 
-  @Option(help: "Made-up model shapes: sd15 (SD 1.5, LCM distillations) or sd21 (SD 2.1 base, SD-Turbo).")
+  @Option(help: "Made-up model shapes: sd15 (SD 1.5, LCM distillations), sd21 (SD 2.1 base, SD-Turbo) or sdxl (SDXL base, SDXL-Turbo).")
   var arch: ModelBenchmark.Architecture = .sd15
 
   @Flag(help: "Also time a TAESD decode (madebyollin's 64-channel decoder, made-up weights) and count it in the image time.")

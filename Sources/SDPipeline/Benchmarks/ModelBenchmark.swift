@@ -13,6 +13,8 @@ public enum ModelBenchmark {
     case sd15
     /// SD 2.1 base (SD-Turbo): OpenCLIP-H text encoder, linear projections, 64-wide heads.
     case sd21
+    /// SDXL base (and Turbo): CLIP-L + OpenCLIP-bigG, three levels, transformer depths 1/2/10.
+    case sdxl
   }
 
   public struct Settings: Sendable {
@@ -57,6 +59,20 @@ public enum ModelBenchmark {
   static let sd21UNet: [String: Any] = sd15UNet.merging([
     "attention_head_dim": [5, 10, 20, 20], "cross_attention_dim": 1024, "use_linear_projection": true,
   ]) { _, new in new }
+
+  /// stabilityai/stable-diffusion-xl-base-1.0 `unet/config.json`.
+  static let sdxlUNet: [String: Any] = [
+    "in_channels": 4, "out_channels": 4, "block_out_channels": [320, 640, 1280], "layers_per_block": 2,
+    "attention_head_dim": [5, 10, 20], "cross_attention_dim": 2048, "norm_num_groups": 32, "norm_eps": 1e-5,
+    "use_linear_projection": true, "transformer_layers_per_block": [1, 2, 10],
+    "addition_embed_type": "text_time", "addition_time_embed_dim": 256, "projection_class_embeddings_input_dim": 2816,
+    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+  ]
+
+  /// SDXL's text_encoder_2: OpenCLIP ViT-bigG/14 as `CLIPTextModelWithProjection`.
+  static let bigG = CLIPTextConfig(encoder: CLIPEncoderConfig(
+    width: 1280, layers: 32, heads: 20, intermediateSize: 5120, activation: .gelu, layerNormEps: 1e-5), projectionDim: 1280)
 
   /// runwayml/stable-diffusion-v1-5 `vae/config.json`.
   static let sd15VAE: [String: Any] = [
@@ -138,18 +154,22 @@ public enum ModelBenchmark {
 
     // The model: a real checkpoint, or SD 1.5 shapes with made-up weights.
     let start = now()
-    let textEncoder: CLIPTextModel, unet: UNet, vae: any LatentAutoencoder
+    let textEncoders: [CLIPTextModel], unet: UNet, vae: any LatentAutoencoder
     if let path = settings.modelPath {
       let bundle = try ModelBundle.load(path)
-      (textEncoder, unet, vae) = (bundle.textEncoder, bundle.unet, bundle.autoencoder)
+      (textEncoders, unet, vae) = (bundle.textTowers.map(\.encoder), bundle.unet, bundle.autoencoder)
       report.model = bundle.name
     } else {
-      let sd21 = settings.architecture == .sd21
-      report.model = sd21 ? "sd2.1 random weights" : "sd1.5 random weights"
-      textEncoder = try CLIPTextModel(WeightScope(randomWeights(description: "random CLIP")), config: sd21 ? .sd2 : .sd1)
+      let arch = settings.architecture
+      report.model = "\(arch == .sd15 ? "sd1.5" : arch == .sd21 ? "sd2.1" : "sdxl") random weights"
+      func text(_ config: CLIPTextConfig, projection: Bool = false) throws -> CLIPTextModel {
+        try CLIPTextModel(WeightScope(randomWeights(description: "random CLIP")), config: config, withProjection: projection)
+      }
+      textEncoders = try arch == .sd15 ? [text(.sd1)] : arch == .sd21 ? [text(.sd2)] : [text(.sd1), text(Self.bigG, projection: true)]
+      let unetValues = arch == .sd15 ? sd15UNet : arch == .sd21 ? sd21UNet : sdxlUNet
       unet = try UNet(
         WeightScope(randomWeights(description: "random UNet")),
-        config: UNetConfig(JSONConfig(values: sd21 ? sd21UNet : sd15UNet, source: "\(settings.architecture.rawValue) UNet")))
+        config: UNetConfig(JSONConfig(values: unetValues, source: "\(arch.rawValue) UNet")))
       vae = try AutoencoderKL(
         WeightScope(randomWeights(description: "random VAE")),
         config: VAEConfig(JSONConfig(values: sd15VAE, source: "SD 1.5 VAE")), loadEncoder: false)
@@ -162,8 +182,22 @@ public enum ModelBenchmark {
     report.batch = guides ? 2 : 1
     let ids = [[49406] + [Int](repeating: 320, count: 20) + [Int](repeating: 49407, count: 56),
                [49406] + [Int](repeating: 49407, count: 76)].prefix(report.batch).map { $0 }
-    var context = Tensor(zeros: [1])
-    let text = timed { context = textEncoder(ids).lastHiddenState }
+    var context = Tensor(zeros: [1]), added: AddedConditions?
+    let text = timed {
+      guard unet.config.textTime != nil else { return context = textEncoders[0](ids).lastHiddenState }
+      // SDXL: both encoders' hidden_states[-2], the pooled projection, six time ids.
+      var states: [Tensor] = [], pooled = Tensor(zeros: [1])
+      for encoder in textEncoders {
+        let out = encoder(ids)
+        states.append(out.hiddenStates[out.hiddenStates.count - 2])
+        if let embeds = encoder.textEmbeds(out) { pooled = embeds }
+      }
+      context = Tensor.concat(states, axis: 2)
+      let size = Float(settings.size)
+      added = AddedConditions(
+        textEmbeds: pooled,
+        timeIds: Tensor(shape: [ids.count, 6], data: Array(repeating: [size, size, 0, 0, size, size], count: ids.count).flatMap { $0 }))
+    }
     (report.textEncodeSeconds, report.textEncodeGFLOP) = (text.seconds, text.gflop)
     log(String(format: "text encoder (%@): %.2f s", guides ? "cond + uncond" : "cond", text.seconds))
 
@@ -178,7 +212,7 @@ public enum ModelBenchmark {
     for step in 0..<settings.steps {
       let t = timed {
         let batch = guides ? Tensor.concat([latents, latents], axis: 0) : latents
-        let out = unet(batch, timesteps: [Float(999 - step * 50)], context: context)
+        let out = unet(batch, timesteps: [Float(999 - step * 50)], context: context, added: added)
         let prediction = guides ? Guidance.combine(out, scale: settings.guidance) : out
         latents = prediction.slice(axis: 1, 0..<latents.dim(1)) * 0.1 + latents * 0.9
       }
