@@ -85,17 +85,8 @@ import Testing
   }
 
   func check(_ run: Run, singleFile: Bool) throws {
-    let dir = try Fixtures.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let out = dir.appendingPathComponent("out.png").path
-    let result = try CLIRunner.run(Self.arguments(run, output: out, singleFile: singleFile))
-    #expect(result.status == 0, "sdedit failed: \(result.stderr)")
-    guard result.status == 0 else { return }
-    let ours = try ImageFile.read(path: out).rgb()
-    let reference = try SafeTensorsFile(url: Fixtures.url("reference/\(run.kind)/\(run.model)/\(run.name).safetensors"))
-    let image = try reference.tensor("image")
-    #expect(ours.width == image.dim(1) && ours.height == image.dim(0))
-    let psnr = Compare.psnr(ours.pixels, Self.quantize(image))
-    #expect(psnr >= 40, "\(run): PSNR \(psnr) dB")
+    try ImageParity.check(
+      reference: "reference/\(run.kind)/\(run.model)/\(run.name).safetensors", label: "\(run)\(singleFile ? " (single file)" : "")"
+    ) { Self.arguments(run, output: $0, singleFile: singleFile) }
   }
 }

@@ -7,7 +7,7 @@ import Testing
 
 /// Reference runs that record the sdedit command line reproducing them (`"cli"` in each run's
 /// JSON, paths under `fixtures:` relative to Tests/Fixtures; scripts/fixtures/fewstep.py, sdxl.py):
-/// run it through the CLI binary and compare with diffusers' image, PSNR ≥ 40 dB.
+/// run it through the CLI binary and compare with diffusers' image (`ImageParity`).
 struct RecordedRun: Sendable, CustomTestStringConvertible {
   let name: String
   let arguments: [String]
@@ -42,16 +42,6 @@ struct RecordedRun: Sendable, CustomTestStringConvertible {
 
   /// Runs the command and checks its image against the reference.
   func check() throws {
-    let dir = try Fixtures.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let out = dir.appendingPathComponent("out.png").path
-    let result = try CLIRunner.run(arguments + ["-o", out])
-    #expect(result.status == 0, "sdedit failed: \(result.stderr)")
-    guard result.status == 0 else { return }
-    let ours = try ImageFile.read(path: out).rgb()
-    let image = try SafeTensorsFile(url: Fixtures.url("reference/\(reference)")).tensor("image")
-    #expect(ours.width == image.dim(1) && ours.height == image.dim(0))
-    let psnr = Compare.psnr(ours.pixels, PipelineParityTests.quantize(image))
-    #expect(psnr >= 40, "\(name): PSNR \(psnr) dB")
+    try ImageParity.check(reference: "reference/\(reference)", label: name) { arguments + ["-o", $0] }
   }
 }

@@ -36,17 +36,9 @@ import Testing
 
   @Test(arguments: runs)
   func matchesDiffusers(run: PipelineParityTests.Run) throws {
-    let dir = try Fixtures.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let out = dir.appendingPathComponent("out.png").path
-    let result = try CLIRunner.run(Self.arguments(run, output: out))
-    #expect(result.status == 0, "sdedit failed: \(result.stderr)")
-    guard result.status == 0 else { return }
-    let ours = try ImageFile.read(path: out).rgb()
-    let image = try SafeTensorsFile(url: Fixtures.url("reference/upscale/\(run.model)/\(run.name).safetensors")).tensor("image")
-    #expect(ours.width == image.dim(1) && ours.height == image.dim(0))
-    let psnr = Compare.psnr(ours.pixels, PipelineParityTests.quantize(image))
-    #expect(psnr >= 40, "\(run): PSNR \(psnr) dB")
+    try ImageParity.check(reference: "reference/upscale/\(run.model)/\(run.name).safetensors", label: "\(run)") {
+      Self.arguments(run, output: $0)
+    }
   }
 
   /// `sdedit txt2img … -o - | sdedit upscale --model … -i - -o -`: stdin to stdout gives the same image.

@@ -69,7 +69,7 @@ public enum SafeTensorsWriter {
   static func headerBytes(_ entries: [(String, [Int])], metadata: [String: String]?, dtype: SafeTensorsDType) -> [UInt8] {
     var parts: [String] = []
     if let metadata {
-      let fields = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+      let fields = metadata.sorted { $0.key < $1.key }.map { "\(JSONString.literal($0.key)):\(JSONString.literal($0.value))" }
       parts.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
     }
     var offset = 0
@@ -77,7 +77,7 @@ public enum SafeTensorsWriter {
       let end = offset + shape.reduce(1, *) * dtype.bitWidth / 8
       let dims = shape.map(String.init).joined(separator: ",")
       parts.append(
-        "\(jsonString(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(dims)],\"data_offsets\":[\(offset),\(end)]}")
+        "\(JSONString.literal(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(dims)],\"data_offsets\":[\(offset),\(end)]}")
       offset = end
     }
     var bytes = Array("{\(parts.joined(separator: ","))}".utf8)
@@ -85,22 +85,6 @@ public enum SafeTensorsWriter {
     return bytes
   }
 
-  /// A JSON string literal with `"`, `\` and control characters escaped.
-  static func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
 
   /// Appends the tensor's bytes as `dtype`; returns the failure, if any.
   private static func writeData(_ tensor: Tensor, dtype: SafeTensorsDType, fd: Int32, path: String) -> CheckpointError? {

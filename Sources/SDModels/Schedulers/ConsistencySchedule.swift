@@ -1,7 +1,7 @@
 import SDTensor
 
-/// What LCM and TCD share: the noise schedule, their timestep selection from the distillation
-/// schedule, and the prediction → x₀/ε conversion.
+/// What LCM and TCD share: the noise schedule and their timestep selection from the distillation
+/// schedule.
 ///
 /// Timesteps (`LCMScheduler.set_timesteps` / `TCDScheduler.set_timesteps`, diffusers 0.42.1):
 /// `k = T // original_inference_steps`; the distillation schedule is `[1 … original]·k − 1`
@@ -50,25 +50,6 @@ struct ConsistencySchedule: Sendable {
   func next(after step: Int) -> Int? { step + 1 < integerTimesteps.count ? integerTimesteps[step + 1] : nil }
 
   func alphaCumprod(_ t: Int) -> Float { t >= 0 ? schedule.alphaCumprod(at: t) : finalAlphaCumprod }
-
-  /// x₀ and ε from the model output at ᾱ = `a`, in the order of diffusers' torch expressions
-  /// (unclipped: LCM clips x₀ itself, TCD never does).
-  func originalAndNoise(_ output: Tensor, sample: Tensor, alphaCumprod a: Float) -> (x0: Tensor, eps: Tensor) {
-    let sqrtA = a.squareRoot(), sqrtBeta = (1 - a).squareRoot()
-    let x0: Tensor, eps: Tensor
-    switch prediction {
-    case .epsilon:
-      x0 = Elementwise.zip(sample, output) { x, e in (x - sqrtBeta * e) / sqrtA }
-      eps = output
-    case .sample:
-      x0 = output
-      eps = Elementwise.zip(sample, output) { x, x0 in (x - sqrtA * x0) / sqrtBeta }
-    case .vPrediction:
-      x0 = Elementwise.zip(sample, output) { x, v in sqrtA * x - sqrtBeta * v }
-      eps = Elementwise.zip(sample, output) { x, v in sqrtA * v + sqrtBeta * x }
-    }
-    return (x0, eps)
-  }
 
   /// DDPM forward noising at the timestep of `step` (`add_noise`).
   func addNoise(_ original: Tensor, noise: Tensor, step: Int) -> Tensor {

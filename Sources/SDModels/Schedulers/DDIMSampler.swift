@@ -47,21 +47,9 @@ public struct DDIMSampler: Sampler {
     let prevT = t - schedule.trainTimestepCount / stepCount
     let a = schedule.alphaCumprod(at: t), aPrev = previousAlphaCumprod(prevT)
     let beta = 1 - a
-    let sqrtA = a.squareRoot(), sqrtBeta = beta.squareRoot()
-    // x₀ and ε from the prediction.
-    var x0: Tensor
-    let eps: Tensor
-    switch prediction {
-    case .epsilon:
-      x0 = Elementwise.zip(sample, modelOutput) { x, e in (x - sqrtBeta * e) / sqrtA }
-      eps = modelOutput
-    case .sample:
-      x0 = modelOutput
-      eps = Elementwise.zip(sample, modelOutput) { x, x0 in (x - sqrtA * x0) / sqrtBeta }
-    case .vPrediction:
-      x0 = Elementwise.zip(sample, modelOutput) { x, v in sqrtA * x - sqrtBeta * v }
-      eps = Elementwise.zip(sample, modelOutput) { x, v in sqrtA * v + sqrtBeta * x }
-    }
+    let converted = prediction.originalAndNoise(modelOutput, sample: sample, alphaCumprod: a)
+    var x0 = converted.x0
+    let eps = converted.eps
     if let range = clipRange { x0 = Elementwise.map(x0) { Swift.min(Swift.max($0, -range), range) } }
     // σ_t = η·√((1−ᾱ')/(1−ᾱ)·(1−ᾱ/ᾱ'))  (`_get_variance`)
     let variance = (1 - aPrev) / beta * (1 - a / aPrev)

@@ -37,7 +37,7 @@ public struct LCMSampler: Sampler {
   public mutating func step(_ modelOutput: Tensor, step: Int, sample: Tensor, rng: inout TorchRandom) -> Tensor {
     let t = consistency.integerTimesteps[step]
     let a = consistency.alphaCumprod(t)
-    var x0 = consistency.originalAndNoise(modelOutput, sample: sample, alphaCumprod: a).x0
+    var x0 = consistency.prediction.originalAndNoise(modelOutput, sample: sample, alphaCumprod: a).x0
     if let range = consistency.clipRange { x0 = Elementwise.map(x0) { Swift.min(Swift.max($0, -range), range) } }
     let (cSkip, cOut) = boundaryScalings(t)
     let denoised = Elementwise.zip(x0, sample) { x0, x in cOut * x0 + cSkip * x }

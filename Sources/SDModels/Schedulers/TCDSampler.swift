@@ -35,7 +35,7 @@ public struct TCDSampler: Sampler {
     let prevT = next ?? 0
     // torch: floor((1 − γ) · int64 tensor) in float32.
     let s = Int((Float(1 - gamma) * Float(prevT)).rounded(.down))
-    let (x0, eps) = consistency.originalAndNoise(modelOutput, sample: sample, alphaCumprod: consistency.alphaCumprod(t))
+    let (x0, eps) = consistency.prediction.originalAndNoise(modelOutput, sample: sample, alphaCumprod: consistency.alphaCumprod(t))
     let aS = consistency.alphaCumprod(s)
     let sqrtAS = aS.squareRoot(), sqrtBetaS = (1 - aS).squareRoot()
     let noised = Elementwise.zip(x0, eps) { x0, e in sqrtAS * x0 + sqrtBetaS * e }
