@@ -54,7 +54,7 @@ extension Tensor {
   ) -> Tensor {
     precondition(rank == 4 && weight.shape.count == 4, "conv2d: input \(shape), weight \(weight.shape)")
     precondition(upsample == 1 || upsample == 2, "conv2d: upsample \(upsample) (1 or 2)")
-    let packedWeight = weight.packed != nil || weight.packedFloat != nil || weight.halves != nil
+    let packedWeight = weight.packed != nil || weight.packedFloat != nil || (weight.halves != nil && F32GEMM.isAvailable)
     if let normalized, !packedWeight {
       return normalized.applied(to: self).conv2d(weight: weight, bias: bias, stride: stride, padding: padding, upsample: upsample)
     }
@@ -74,7 +74,9 @@ extension Tensor {
     // A 16-bit weight multiplies as an fp32 one widened per call: packed whole once for all
     // images when the products are wide enough to reuse it, else block by block in the GEMM.
     var wholeA: PackedF32Matrix?
-    if let halves = weight.halves, PackedConvolution.packsWhole(m: o, k: c * kh * kw, pixels: outH * outW) {
+    // Without the packed kernels (no AVX-512), a 16-bit weight is widened once for this call.
+    let floatWeight = packedWeight ? nil : weight.floatMatrix()
+    if packedWeight, let halves = weight.halves, PackedConvolution.packsWhole(m: o, k: c * kh * kw, pixels: outH * outW) {
       wholeA = halves.operand(transposed: false).packedWhole(side: .a, rows: halves.rows, columns: halves.columns)
     }
     var y = Profiler.measure("conv2d") { Tensor(shape: [n, o, outH, outW]) { out in
@@ -95,7 +97,7 @@ extension Tensor {
           if packedWeight {
             PackedConvolution.run(weight: weight, packedA: wholeA, source: source, pointwise: pointwise, into: dst)
           } else {
-            Tensor.bandedConvolution(weight: weight.float!, source: source, pointwise: pointwise, into: dst)
+            Tensor.bandedConvolution(weight: floatWeight!, source: source, pointwise: pointwise, into: dst)
           }
         }
       } } }

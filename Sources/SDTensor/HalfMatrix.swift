@@ -1,7 +1,8 @@
 /// A weight matrix kept as a checkpoint's 16-bit values (fp16 or bfloat16 bits, row-major as
 /// stored), for fp32 precision: `F32GEMM` widens it exactly while packing each block of a
-/// product (`F32GEMM.Operand.halves`), so the layer holds 2 bytes a value instead of 4 and
-/// computes exactly what the widened fp32 weight would.
+/// product (`F32GEMM.Operand.halves`); on CPUs without it the product widens the whole matrix
+/// into a transient fp32 copy for OpenBLAS (`widened()`). Either way the layer holds 2 bytes a
+/// value instead of 4 and computes exactly what the widened fp32 weight would.
 ///
 /// The bits are copied out of the checkpoint's mapping into owned, 64-byte aligned memory, so
 /// that the file's pages can be dropped after loading.
@@ -39,6 +40,22 @@ public struct HalfMatrix: @unchecked Sendable {
   /// The matrix must outlive the product (`withExtendedLifetime`).
   public func operand(transposed: Bool) -> F32GEMM.Operand {
     .halves(bits, leadingDimension: columns, transposed: transposed, isBFloat16: isBFloat16)
+  }
+
+  /// The matrix widened to fp32, `[rows, columns]` (exact: every 16-bit value is a float).
+  public func widened() -> Tensor {
+    Tensor(shape: [rows, columns]) { out in
+      let dst = out.baseAddress!, src = bits, count = rows * columns, isBF16 = isBFloat16
+      let chunk = 1 << 16
+      Threading.parallelFor((count + chunk - 1) / chunk, grain: 1) { range in
+        let start = range.lowerBound * chunk, end = min(count, range.upperBound * chunk)
+        if isBF16 {
+          HalfConversion.bfloat16ToFloat(src + start, dst + start, count: end - start)
+        } else {
+          HalfConversion.float16ToFloat(src + start, dst + start, count: end - start)
+        }
+      }
+    }
   }
 
   /// Bytes held.

@@ -26,14 +26,14 @@ extension Tensor {
             F32GEMM.multiply(
               m: rows, n: outFeatures, k: inFeatures, a: .floats(a, leadingDimension: inFeatures),
               b: .packed(packed), c: c, ldc: outFeatures)
-          } else if let halves = weight.halves {
+          } else if let halves = weight.halves, F32GEMM.isAvailable {
             withExtendedLifetime(halves) {
               F32GEMM.multiply(
                 m: rows, n: outFeatures, k: inFeatures, a: .floats(a, leadingDimension: inFeatures),
                 b: halves.operand(transposed: true), c: c, ldc: outFeatures)
             }
           } else {
-            weight.float!.withUnsafeBufferPointer { w in
+            weight.floatMatrix().withUnsafeBufferPointer { w in
               GEMM.sgemm(
                 transB: true, m: rows, n: outFeatures, k: inFeatures, a: a, lda: inFeatures,
                 b: w.baseAddress!, ldb: inFeatures, c: c, ldc: outFeatures)

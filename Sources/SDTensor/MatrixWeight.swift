@@ -18,12 +18,19 @@ public struct MatrixWeight: Sendable {
   public let role: Role
   /// The fp32 weight (fp32 precision on CPUs without AVX-512: products go through `GEMM.sgemm`).
   public let float: Tensor?
+
+  /// The weight as an fp32 matrix for OpenBLAS: `float`, or the 16-bit values widened for this call.
+  public func floatMatrix() -> Tensor {
+    if let float { return float }
+    guard let halves else { preconditionFailure("MatrixWeight: a packed weight has no fp32 matrix") }
+    return halves.widened().reshaped(shape)
+  }
   /// The packed fp32 weight (fp32 precision where `F32GEMM.isAvailable`).
   public let packedFloat: PackedF32Matrix?
   /// The packed bfloat16 weight (bf16 precision).
   public let packed: PackedBF16Matrix?
-  /// The checkpoint's 16-bit values, stored row-major `[shape[0], rest]` (fp32 precision where
-  /// `F32GEMM.isAvailable`, from an F16/BF16 checkpoint).
+  /// The checkpoint's 16-bit values, stored row-major `[shape[0], rest]` (fp32 precision from an
+  /// F16/BF16 checkpoint).
   public let halves: HalfMatrix?
 
   /// Holds `tensor` for `precision` (bf16 falls back to fp32 where the CPU cannot run it).
@@ -66,12 +73,12 @@ public struct MatrixWeight: Sendable {
   }
 
   /// Keeps a checkpoint's 16-bit weight (F16 or BF16 bits, dense, of PyTorch `shape`) as a
-  /// copy of its bits for fp32 products that widen it per call — where `F32GEMM.isAvailable`;
-  /// nil otherwise.
+  /// copy of its bits for fp32 products that widen it per call (`F32GEMM` while packing; on
+  /// other CPUs a transient fp32 copy for OpenBLAS).
   public static func keepingHalfBits(
     bits: UnsafePointer<UInt16>, isBFloat16: Bool, shape: [Int], role: Role
   ) -> MatrixWeight? {
-    guard F32GEMM.isAvailable, let rows = shape.first, rows > 0 else { return nil }
+    guard let rows = shape.first, rows > 0 else { return nil }
     let columns = shape.dropFirst().reduce(1, *)
     guard columns > 0 else { return nil }
     let halves = HalfMatrix(copying: bits, rows: rows, columns: columns, isBFloat16: isBFloat16)
