@@ -1,4 +1,7 @@
 #include "CKernels.h"
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #if defined(__GLIBC__)
 #include <limits.h>
 #include <malloc.h>
@@ -10,5 +13,14 @@ void ck_keep_freed_blocks(size_t max_block_bytes) {
   mallopt(M_TRIM_THRESHOLD, INT_MAX);
 #else
   (void)max_block_bytes;
+#endif
+}
+
+void ck_advise_huge_pages(void *pointer, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  (void)madvise(pointer, bytes, MADV_HUGEPAGE);  // a hint: ignored where THP is off
+#else
+  (void)pointer;
+  (void)bytes;
 #endif
 }

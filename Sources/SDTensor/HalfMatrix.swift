@@ -4,8 +4,9 @@
 /// into a transient fp32 copy for OpenBLAS (`widened()`). Either way the layer holds 2 bytes a
 /// value instead of 4 and computes exactly what the widened fp32 weight would.
 ///
-/// The bits are copied out of the checkpoint's mapping into owned, 64-byte aligned memory, so
-/// that the file's pages can be dropped after loading.
+/// The bits are either borrowed from the checkpoint's read-only mapping (no copy: loading costs
+/// nothing and the page cache holds the one copy; the mapping's owner is retained), or copied
+/// into owned, 64-byte aligned memory.
 public struct HalfMatrix: @unchecked Sendable {
   /// Stored rows (the weight's `shape[0]`).
   public let rows: Int
@@ -13,7 +14,11 @@ public struct HalfMatrix: @unchecked Sendable {
   public let columns: Int
   /// bfloat16 bits when true, IEEE fp16 bits otherwise.
   public let isBFloat16: Bool
-  let storage: AlignedBuffer<UInt16>
+  /// Owned storage, or nil when the bits are borrowed.
+  let storage: AlignedBuffer<UInt16>?
+  /// Keeps borrowed bits alive (the mapped checkpoint file).
+  let owner: AnyObject?
+  public let bits: UnsafePointer<UInt16>
 
 
   /// Copies `rows × columns` dense 16-bit values from `bits` (e.g. a mapped checkpoint file).
@@ -23,8 +28,11 @@ public struct HalfMatrix: @unchecked Sendable {
     self.columns = columns
     self.isBFloat16 = isBFloat16
     let count = rows * columns
-    storage = AlignedBuffer(count: count)
+    let storage = AlignedBuffer<UInt16>(count: count)
+    self.storage = storage
+    owner = nil
     let dst = storage.pointer
+    self.bits = UnsafePointer(dst)
     // Reading a mapped file faults its pages in: spread large copies over the threads.
     let chunk = 1 << 20
     Threading.parallelFor((count + chunk - 1) / chunk, grain: 1) { range in
@@ -33,8 +41,12 @@ public struct HalfMatrix: @unchecked Sendable {
     }
   }
 
-  /// The stored bits.
-  public var bits: UnsafePointer<UInt16> { UnsafePointer(storage.pointer) }
+  /// Uses `rows × columns` dense 16-bit values at `bits` in place; `owner` (retained) keeps them valid.
+  public init(borrowing bits: UnsafePointer<UInt16>, owner: AnyObject, rows: Int, columns: Int, isBFloat16: Bool) {
+    precondition(rows > 0 && columns > 0, "HalfMatrix: empty \(rows)×\(columns) matrix")
+    (self.rows, self.columns, self.isBFloat16) = (rows, columns, isBFloat16)
+    (self.bits, self.owner, storage) = (bits, owner, nil)
+  }
 
   /// The stored matrix as a GEMM operand (`transposed`: the logical operand is its transpose).
   /// The matrix must outlive the product (`withExtendedLifetime`).
@@ -58,6 +70,6 @@ public struct HalfMatrix: @unchecked Sendable {
     }
   }
 
-  /// Bytes held.
-  public var byteCount: Int { storage.byteCount }
+  /// Bytes held (borrowed bits count too: they are resident once used).
+  public var byteCount: Int { rows * columns * 2 }
 }

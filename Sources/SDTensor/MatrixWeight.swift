@@ -75,13 +75,15 @@ public struct MatrixWeight: Sendable {
   /// Keeps a checkpoint's 16-bit weight (F16 or BF16 bits, dense, of PyTorch `shape`) as a
   /// copy of its bits for fp32 products that widen it per call (`F32GEMM` while packing; on
   /// other CPUs a transient fp32 copy for OpenBLAS).
+  /// `owner`: when given, the bits are used in place (`HalfMatrix(borrowing:)`), else copied.
   public static func keepingHalfBits(
-    bits: UnsafePointer<UInt16>, isBFloat16: Bool, shape: [Int], role: Role
+    bits: UnsafePointer<UInt16>, isBFloat16: Bool, shape: [Int], role: Role, owner: AnyObject? = nil
   ) -> MatrixWeight? {
     guard let rows = shape.first, rows > 0 else { return nil }
     let columns = shape.dropFirst().reduce(1, *)
     guard columns > 0 else { return nil }
-    let halves = HalfMatrix(copying: bits, rows: rows, columns: columns, isBFloat16: isBFloat16)
+    let halves = owner.map { HalfMatrix(borrowing: bits, owner: $0, rows: rows, columns: columns, isBFloat16: isBFloat16) }
+      ?? HalfMatrix(copying: bits, rows: rows, columns: columns, isBFloat16: isBFloat16)
     return MatrixWeight(shape: shape, role: role, packed: nil, halves: halves)
   }
 

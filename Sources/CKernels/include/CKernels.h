@@ -36,6 +36,10 @@ void ck_geglu(const float *hg, float *out, size_t rows, size_t inner);
 /// it, so freed activation buffers are reused instead of page-faulted in again. No-op elsewhere.
 void ck_keep_freed_blocks(size_t max_block_bytes);
 
+// Asks the kernel to back [pointer, pointer + bytes) with transparent huge pages (Linux
+// madvise(MADV_HUGEPAGE); a no-op elsewhere or where THP is disabled). pointer: 2 MiB aligned.
+void ck_advise_huge_pages(void *pointer, size_t bytes);
+
 // MARK: - BF16 GEMM (BF16Pack.c, BF16GEMM.c)
 //
 // C[m×n] = op(A)[m×k] · op(B)[k×n] (+ C) with bf16 operands and fp32 accumulation, on CPUs with

@@ -56,6 +56,12 @@ public struct WeightScope: Sendable {
     return try store.withHalfBits(key(name), body)
   }
 
+  /// `WeightStore.borrowHalfBits` for `name` when it has exactly `shape`; nil otherwise.
+  public func borrowHalfBits(_ name: String, shape: [Int]) -> (bits: UnsafePointer<UInt16>, isBFloat16: Bool, owner: AnyObject)? {
+    guard store.shape(of: key(name)) == shape else { return nil }
+    return store.borrowHalfBits(key(name))
+  }
+
   /// Like `tensor(_:shape:)`, but nil when the checkpoint has no `name` (a wrong shape still throws).
   public func optionalTensor(_ name: String, shape: [Int]) throws(CheckpointError) -> Tensor? {
     guard contains(name) else { return nil }

@@ -134,6 +134,20 @@ public final class WeightStore: @unchecked Sendable {
     return try body(base.assumingMemoryBound(to: UInt16.self), info.dtype == .bf16)
   }
 
+  /// The checkpoint's own 16-bit bits of `key` in place — under the same conditions as
+  /// `withHalfBits` — with the file that owns the mapping, and claims the key; nil otherwise. The
+  /// pages stay mapped (the caller keeps `owner` alive and reads the bits for as long as it needs).
+  public func borrowHalfBits(_ key: String) -> (bits: UnsafePointer<UInt16>, isBFloat16: Bool, owner: AnyObject)? {
+    let entry: Entry? = lock.withLock { entries[key] }
+    guard let entry, case .file(let file, let name) = entry.source, let info = file.info(name),
+      info.dtype == .f16 || info.dtype == .bf16, info.shape == entry.shape,
+      let raw = try? file.rawBytes(name), let base = raw.baseAddress,
+      Int(bitPattern: base) % MemoryLayout<UInt16>.alignment == 0
+    else { return nil }
+    lock.withLock { _ = claimed.insert(key) }
+    return (base.assumingMemoryBound(to: UInt16.self), info.dtype == .bf16, file)
+  }
+
   /// Registers a tensor computed on demand under `key`, replacing any entry there. Claiming it
   /// also claims `consuming` (the source keys it is made from, e.g. a fused qkv weight).
   public func register(
