@@ -12,6 +12,7 @@ struct Conditioning {
   /// default original and target size; for img2img/inpaint the padded image size, as diffusers
   /// takes it from the latents).
   static func prepare(_ model: ModelBundle, _ options: GenerationOptions, width: Int, height: Int) throws -> Conditioning {
+    defer { model.releaseTextEncoderPages() }
     let guides = Denoiser.usesCFG(options, unet: model.unet)
     guard let xl = model.xl else {
       let conditioning = TextConditioning(tokenizer: model.tokenizer, encoder: model.textEncoder)

@@ -116,6 +116,27 @@ public final class WeightStore: @unchecked Sendable {
     return tensor
   }
 
+  /// Whether the checkpoint stores this component's tensors in 16 bits (F16/BF16): its matrices
+  /// can then stay in the mapped file (`borrowHalfBits`).
+  public var holdsHalfPrecisionWeights: Bool {
+    lock.withLock {
+      entries.values.contains {
+        guard case .file(let file, let name) = $0.source, let dtype = file.info(name)?.dtype else { return false }
+        return dtype == .f16 || dtype == .bf16
+      }
+    }
+  }
+
+  /// Drops the file pages of every tensor of this store from the process's resident memory; a
+  /// later read (a borrowed 16-bit weight used again) brings them back from the file, or from the
+  /// page cache. Nothing changes but the resident set.
+  public func releaseResidentPages() {
+    let sources: [(SafeTensorsFile, String)] = lock.withLock {
+      entries.values.compactMap { if case .file(let file, let name) = $0.source { (file, name) } else { nil } }
+    }
+    for (file, name) in sources { file.releasePages(of: name) }
+  }
+
   /// Runs `body` with the checkpoint's own 16-bit bits of `key` — a file tensor stored as F16 or
   /// BF16 (`isBFloat16`), untransformed, 2-byte aligned in the mapping — and claims the key; nil
   /// (nothing claimed) otherwise. Lets the bf16 path pack weights straight from the mapped file
