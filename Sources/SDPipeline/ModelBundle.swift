@@ -183,24 +183,17 @@ public final class ModelBundle: @unchecked Sendable {
   static func buildNetworks(
     slots: [TowerSlot], unetConfig: UNetConfig, unetStore: WeightStore, options: Options, unetLayout: LDMKeyRules.UNetLayout?
   ) throws -> ([TextTower], UNet, AppliedAdapters) {
-    guard let first = slots.first else {
+    guard !slots.isEmpty else {
       throw ModelLoadError(path: unetStore.sourceDescription, problem: "the model has no text encoder")
     }
     for slot in slots { slot.store.precision = options.precision }
     unetStore.precision = options.precision
-    if slots.count > 1 || first.component != .textEncoder, !options.adapters.embeddings.isEmpty {
-      throw GenerationError("textual-inversion embeddings are not supported for SDXL models yet")
-    }
-    var stores: [AdapterComponent: WeightStore] = [.unet: unetStore]
-    for slot in slots { stores[slot.component] = slot.store }
-    let adapted = try applyAdapters(
-      options.adapters, tokenizer: first.tokenizer, textConfig: first.config, stores: stores, unetLayout: unetLayout)
     var built = slots
-    (built[0].tokenizer, built[0].config) = (adapted.tokenizer, adapted.textConfig)
+    let applied = try applyAdapters(options.adapters, slots: &built, unetStore: unetStore, unetLayout: unetLayout)
     let towers = try built.map {
       TextTower(tokenizer: $0.tokenizer, encoder: try CLIPTextModel(WeightScope($0.store), config: $0.config, withProjection: $0.projection))
     }
-    return (towers, try UNet(WeightScope(unetStore), config: unetConfig), adapted.applied)
+    return (towers, try UNet(WeightScope(unetStore), config: unetConfig), applied)
   }
 
   static func counts(_ slots: [TowerSlot], _ unet: WeightStore, _ vae: WeightStore) -> [(String, Int)] {
