@@ -63,8 +63,9 @@ optional sdxl.py        # models/sdxl-{,turbo-,inpaint-,refiner-}tiny, sdxl-{,re
 optional kernels.py
 optional make_test_images.py
 optional make_safetensors_samples.py
-optional prompt_weighting.py   # reads models/sd1-tiny, sd2-tiny
+optional prompt_weighting.py   # reads models/sd1-tiny, sd2-tiny, sdxl-tiny
 optional lora.py               # reads models/sd1-tiny, sd2-tiny; needs peft
+optional sdxl_adapters.py      # reads models/sdxl-tiny{,.safetensors}; needs peft
 optional exif_orientation.py   # images/exif/ (EXIF orientation, Pillow's exif_transpose)
 if [[ -f scripts/fixtures/realesrgan.py ]]; then
   if compgen -G "models/realesrgan/*.param" > /dev/null; then
@@ -76,7 +77,7 @@ fi
 
 known=" common.py ldm_keys.py models.py components.py pipelines.py readme.py fewstep.py clip_rank.py rng.py schedulers.py
   tokenizer.py kernels.py make_test_images.py make_safetensors_samples.py realesrgan.py prompt_weighting.py lora.py sdxl.py
-  exif_orientation.py "
+  sdxl_adapters.py exif_orientation.py "
 for f in scripts/fixtures/*.py; do
   [[ "$known" == *" $(basename "$f") "* ]] || echo "!! $f is not run by this script: add it to scripts/generate_fixtures.sh"
 done

@@ -19,9 +19,6 @@ struct Conditioning {
       let (context, warnings) = try conditioning.prepare(options, guidance: guides)
       return Conditioning(context: context, added: nil, warnings: warnings)
     }
-    guard options.promptWeighting == .none else {
-      throw GenerationError("--prompt-weighting a1111 is not supported for SDXL models yet")
-    }
     let text = try XLTextConditioning(towers: model.textTowers).prepare(
       options, guidance: guides, forceZeros: xl.forceZerosForEmptyPrompt)
     let ids = xl.timeIds(options, width: width, height: height)

@@ -193,7 +193,7 @@ public final class ModelBundle: @unchecked Sendable {
   static func buildNetworks(
     slots: [TowerSlot], unetConfig: UNetConfig, unetStore: WeightStore, options: Options, unetLayout: LDMKeyRules.UNetLayout?
   ) throws -> ([TextTower], UNet, AppliedAdapters) {
-    guard let first = slots.first else {
+    guard !slots.isEmpty else {
       throw ModelLoadError(path: unetStore.sourceDescription, problem: "the model has no text encoder")
     }
     // A text encoder runs once per prompt. With a 16-bit checkpoint it keeps its weights in the
@@ -201,19 +201,12 @@ public final class ModelBundle: @unchecked Sendable {
     // can leave memory between encodings (`releaseTextEncoderPages`): SDXL's two hold 1.6 GB.
     for slot in slots { slot.store.precision = slot.store.holdsHalfPrecisionWeights ? .fp32 : options.precision }
     unetStore.precision = options.precision
-    if slots.count > 1 || first.component != .textEncoder, !options.adapters.embeddings.isEmpty {
-      throw GenerationError("textual-inversion embeddings are not supported for SDXL models yet")
-    }
-    var stores: [AdapterComponent: WeightStore] = [.unet: unetStore]
-    for slot in slots { stores[slot.component] = slot.store }
-    let adapted = try applyAdapters(
-      options.adapters, tokenizer: first.tokenizer, textConfig: first.config, stores: stores, unetLayout: unetLayout)
     var built = slots
-    (built[0].tokenizer, built[0].config) = (adapted.tokenizer, adapted.textConfig)
+    let applied = try applyAdapters(options.adapters, slots: &built, unetStore: unetStore, unetLayout: unetLayout)
     let towers = try built.map {
       TextTower(tokenizer: $0.tokenizer, encoder: try CLIPTextModel(WeightScope($0.store), config: $0.config, withProjection: $0.projection))
     }
-    return (towers, try UNet(WeightScope(unetStore), config: unetConfig), adapted.applied)
+    return (towers, try UNet(WeightScope(unetStore), config: unetConfig), applied)
   }
 
   static func counts(_ slots: [TowerSlot], _ unet: WeightStore, _ vae: WeightStore) -> [(String, Int)] {

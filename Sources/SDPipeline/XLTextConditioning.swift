@@ -9,6 +9,7 @@ import SDTensor
 /// (its projected end-of-text state). Without a negative prompt, `force_zeros_for_empty_prompt`
 /// models use zeros for both negative tensors; an explicit one (even "") is encoded.
 /// With `longPrompt` each encoder takes AUTOMATIC1111's 75-token chunks (pooled: the first chunk).
+/// `--prompt-weighting a1111`: see `weightedPrepare` (XLWeightedConditioning.swift).
 public struct XLTextConditioning: Sendable {
   public let towers: [ModelBundle.TextTower]
 
@@ -27,15 +28,19 @@ public struct XLTextConditioning: Sendable {
     towers.map { longPrompt ? $0.tokenizer.encodeChunks(text) : [$0.tokenizer.encodePadded(text).ids] }
   }
 
-  public func encode(chunks perTower: [[[Int]]], clipSkip: Int) throws -> Encoded {
+  /// `emphasis`: with `--prompt-weighting a1111`, each encoder's weighted chunks (the same ids as
+  /// `perTower`), whose weights scale that encoder's states (`TextConditioning.emphasize`); the pooled
+  /// vector is never weighted.
+  public func encode(chunks perTower: [[[Int]]], clipSkip: Int, emphasis: [[PromptChunk]]? = nil) throws -> Encoded {
     var states: [Tensor] = [], pooled: Tensor?
-    for (tower, chunks) in zip(towers, perTower) {
+    for (t, (tower, chunks)) in zip(towers, perTower).enumerated() {
       let output = tower.encoder(chunks)
       let index = output.hiddenStates.count - 2 - clipSkip
       guard index >= 0 else {
         throw GenerationError("clip skip \(clipSkip) is more than this text encoder's \(output.hiddenStates.count - 1) layers allow")
       }
-      let h = output.hiddenStates[index]  // [chunks, 77, width]
+      var h = output.hiddenStates[index]  // [chunks, 77, width]
+      if let emphasis { TextConditioning.emphasize(&h, chunks: emphasis[t]) }
       states.append(h.reshaped([1, h.dim(0) * h.dim(1), h.dim(2)]))
       if let embeds = tower.encoder.textEmbeds(output) { pooled = embeds.slice(axis: 0, 0..<1) }  // [1, projection]
     }
@@ -50,6 +55,9 @@ public struct XLTextConditioning: Sendable {
   {
     let tokenizer = towers[0].tokenizer
     let prompt = PromptTags.removingLoRAs(from: options.prompt)
+    if options.promptWeighting == .a1111 {
+      return try weightedPrepare(options, prompt: prompt, guidance: guidance, forceZeros: forceZeros)
+    }
     var warnings = options.longPrompt ? [] : [tokenizer.truncationWarning(for: prompt)].compactMap { $0 }
     var cond = chunks(prompt, longPrompt: options.longPrompt)
     guard guidance else {

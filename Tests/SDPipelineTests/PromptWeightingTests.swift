@@ -85,12 +85,13 @@ import Testing
     var description: String { name }
   }
 
-  static func conditioningCases() -> [ConditioningCase] {
+  /// `xl`: the SDXL cases (both encoders; `"xl": true` in the index), else the SD 1.x/2.x ones.
+  static func conditioningCases(xl: Bool = false) -> [ConditioningCase] {
     guard let data = try? Fixtures.data("reference/prompt_weighting/conditioning/index.json"),
       let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let cases = index["cases"] as? [[String: Any]]
     else { return [] }
-    return cases.compactMap { c in
+    return cases.filter { ($0["xl"] as? Bool ?? false) == xl }.compactMap { c in
       guard let name = c["name"] as? String,
         let data = try? Fixtures.data("reference/prompt_weighting/conditioning/\(name).json"),
         let json = try? JSONSerialization.jsonObject(with: data) as? [String: any Sendable]
@@ -127,6 +128,35 @@ import Testing
     #expect(ours.prefix(cond.count).map(\.ids) == cond.map { $0["ids"] as! [Int] })
   }
 
+  @Test func xlConditioningFixturesArePresent() {
+    #expect(Self.conditioningCases(xl: true).count >= 5)
+  }
+
+  static let xlModel = Result { try ModelBundle.load(Fixtures.url("models/sdxl-tiny").path) }
+
+  /// SDXL: both encoders' weighted states (joined along the channels) and the unweighted pooled vector.
+  @Test(arguments: conditioningCases(xl: true))
+  func xlConditioningMatchesReference(_ c: ConditioningCase) throws {
+    let json = c.json
+    let model = try Self.xlModel.get()
+    var options = GenerationOptions(prompt: json["prompt"] as! String)
+    options.promptWeighting = .a1111
+    options.clipSkip = json["clip_skip"] as! Int
+    options.longPrompt = json["long_prompt"] as! Bool
+    if let negative = json["negative_prompt"] as? String { (options.negativePrompt, options.negativePromptGiven) = (negative, true) }
+    let (context, pooled, _) = try XLTextConditioning(towers: model.textTowers).prepare(
+      options, guidance: json["guidance"] as! Bool, forceZeros: true)
+    let file = try SafeTensorsFile(url: Fixtures.url("reference/prompt_weighting/conditioning/\(c.name).safetensors"))
+    for (name, ours) in [("context", context), ("pooled", pooled)] {
+      let reference = try file.tensor(name)
+      #expect(ours.shape == reference.shape, "\(c.name) \(name)")
+      guard ours.shape == reference.shape else { continue }
+      let error = Compare.maxAbsDiff(ours.data, reference.data)
+      let tolerance = Compare.componentTolerance(reference.data)
+      #expect(error <= tolerance, "\(c.name) \(name): max error \(error) > \(tolerance)")
+    }
+  }
+
   /// Weights of 1 everywhere (no brackets, no BREAK, one chunk) give exactly the unweighted states.
   @Test func unweightedPromptIsUnchanged() throws {
     let model = try ModelBundle.load(Fixtures.url("models/sd1-tiny").path)
@@ -136,6 +166,19 @@ import Testing
     let (weighted, _) = try conditioning.weightedContext(
       prompt: prompt, negativePrompt: "blurry", guidance: true, clipSkip: 0, longPrompt: false)
     #expect(plain == weighted)
+  }
+
+  /// The same for SDXL: context and pooled, with a negative prompt and with zeros for none.
+  @Test func xlUnweightedPromptIsUnchanged() throws {
+    let conditioning = XLTextConditioning(towers: try Self.xlModel.get().textTowers)
+    for negative in [nil, "blurry"] as [String?] {
+      var options = GenerationOptions(prompt: "a photo of an astronaut riding a horse on mars")
+      if let negative { (options.negativePrompt, options.negativePromptGiven) = (negative, true) }
+      let plain = try conditioning.prepare(options, guidance: true, forceZeros: true)
+      options.promptWeighting = .a1111
+      let weighted = try conditioning.prepare(options, guidance: true, forceZeros: true)
+      #expect(plain.context == weighted.context && plain.pooled == weighted.pooled)
+    }
   }
 
   @Test func truncationIsReported() throws {

@@ -9,9 +9,11 @@ import Testing
 /// lists the patched weights; the PNG parameters carry the adapters as A1111 writes them.
 @Suite struct AdapterCommandTests {
   static let model = Fixtures.url("models/sd1-tiny").path
+  static let xlModel = Fixtures.url("models/sdxl-tiny").path
   static let kohya = Fixtures.url("adapters/sd1_kohya_attn.safetensors")
+  static let xlKohya = Fixtures.url("adapters/sdxl_kohya_sgm.safetensors")
 
-  static func txt2img(_ extra: [String], prompt: String = "a cat", output: String) -> [String] {
+  static func txt2img(_ extra: [String], prompt: String = "a cat", output: String, model: String = model) -> [String] {
     ["txt2img", "--model", model, "--prompt", prompt, "--width", "32", "--height", "32", "--steps", "2", "--seed", "3",
      "-o", output] + extra
   }
@@ -29,6 +31,7 @@ import Testing
 
   struct BadInput: Sendable, CustomStringConvertible {
     let name: String
+    var model = AdapterCommandTests.model
     /// Makes the input in the folder and returns the extra arguments, the prompt and a text the error must contain.
     let make: @Sendable (URL) throws -> (args: [String], prompt: String, expected: [String])
     var description: String { name }
@@ -116,6 +119,47 @@ import Testing
     BadInput(name: "prompt weight that is no number") { _ in
       (["--prompt-weighting", "a1111"], "a (cat:1.2.3)", ["1.2.3"])
     },
+    BadInput(name: "SDXL embedding on an SD 1 model") { _ in
+      let url = Fixtures.url("adapters/sdxlemb.safetensors")
+      return (["--embedding", url.path], "a cat", [url.path, "an SDXL embedding (clip_l / clip_g), which needs an SDXL model"])
+    },
+    // SDXL models.
+    BadInput(name: "SDXL LoRA with a wrong bigG (te2) shape", model: xlModel) { dir in
+      let url = try variant(of: "sdxl_kohya_sgm", in: dir, as: "te2shape.safetensors") { t in
+        let key = "lora_te2_text_model_encoder_layers_0_self_attn_q_proj"
+        let rank = t["\(key).lora_up.weight"]!.dim(1)
+        t["\(key).lora_up.weight"] = Tensor(zeros: [32, rank])
+      }
+      return (["--lora", url.path], "a cat",
+        [url.path, "lora_te2_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight", "text_model.encoder.layers.0.self_attn.q_proj.weight", "[48, 48]"])
+    },
+    BadInput(name: "SDXL LoRA with an unknown key", model: xlModel) { dir in
+      let url = try variant(of: "sdxl_kohya_sgm", in: dir, as: "unknown.safetensors") { t in
+        t["lora_te2_text_model_encoder_layers_0_self_attn_q_proj.lora_gate.weight"] = Tensor(zeros: [2, 2])
+      }
+      return (["--lora", url.path], "a cat", [url.path, "lora_te2_text_model_encoder_layers_0_self_attn_q_proj.lora_gate.weight"])
+    },
+    BadInput(name: "SDXL LoRA for a bigG layer the model lacks", model: xlModel) { dir in
+      let url = try variant(of: "sdxl_kohya_sgm", in: dir, as: "layer.safetensors") { t in
+        t["lora_te2_text_model_encoder_layers_12_mlp_fc1.lora_down.weight"] = Tensor(zeros: [2, 48])
+        t["lora_te2_text_model_encoder_layers_12_mlp_fc1.lora_up.weight"] = Tensor(zeros: [96, 2])
+      }
+      return (["--lora", url.path], "a cat", [url.path, "lora_te2_text_model_encoder_layers_12_mlp_fc1.lora_down.weight"])
+    },
+    BadInput(name: "SD 1 embedding on an SDXL model", model: xlModel) { _ in
+      let url = Fixtures.url("adapters/tiemb.safetensors")
+      return (["--embedding", url.path], "a cat", [url.path, "needs an SDXL embedding (clip_l and clip_g)"])
+    },
+    BadInput(name: "SDXL embedding with a clip_g of the wrong width", model: xlModel) { dir in
+      let url = dir.appendingPathComponent("xlnarrowemb.safetensors")
+      try SafeTensorsWriter.write(["clip_l": Tensor(zeros: [2, 32]), "clip_g": Tensor(zeros: [2, 32])], to: url)
+      return (["--embedding", url.path], "a cat", [url.path, "32 wide", "uses 48"])
+    },
+    BadInput(name: "SDXL embedding without clip_g", model: xlModel) { dir in
+      let url = dir.appendingPathComponent("xlhalfemb.safetensors")
+      try SafeTensorsWriter.write(["clip_l": Tensor(zeros: [2, 32]), "other": Tensor(zeros: [2, 48])], to: url)
+      return (["--embedding", url.path], "a cat", [url.path, "exactly clip_l and clip_g"])
+    },
   ]
 
   @Test(arguments: badInputs)
@@ -125,7 +169,8 @@ import Testing
     let outDir = dir.appendingPathComponent("out")
     try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
     let (args, prompt, expected) = try bad.make(dir)
-    let result = try CLIRunner.run(Self.txt2img(args, prompt: prompt, output: outDir.appendingPathComponent("o.png").path))
+    let result = try CLIRunner.run(
+      Self.txt2img(args, prompt: prompt, output: outDir.appendingPathComponent("o.png").path, model: bad.model))
     #expect(result.status == 1, "\(bad): status \(result.status): \(result.stderr)")
     let lines = result.stderr.split(separator: "\n")
     #expect(lines.count == 1, "\(bad): \(result.stderr)")
@@ -152,8 +197,8 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: out))
   }
 
-  static func json(_ run: String) throws -> [String: Any] {
-    try JSONSerialization.jsonObject(with: Fixtures.data("reference/lora/sd1-tiny/\(run).json")) as! [String: Any]
+  static func json(_ run: String, kind: String = "lora/sd1-tiny") throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Fixtures.data("reference/\(kind)/\(run).json")) as! [String: Any]
   }
 
   /// The hashes come from the generator (Python hashlib over the same files).
@@ -174,5 +219,32 @@ import Testing
     // timulti is loaded but not used by the prompt: A1111 lists only the embeddings a prompt uses.
     #expect(text.contains("TI hashes: \"tiemb: \(tiHash)\""), "\(text)")
     #expect(!text.contains("timulti:"), "\(text)")
+  }
+
+  /// SDXL: the same parameters, and `--lora-report` naming the bigG (te2) weights.
+  @Test func xlParametersAndReportCarryAdapters() throws {
+    let dir = try Fixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("o.png").path
+    let kind = "sdxl_adapters/sdxl-tiny"
+    let loraHash = (try Self.json("kohya_sgm_scale1", kind: kind)["loras"] as! [[String: Any]])[0]["addnet_hash12"] as! String
+    let tiHash = (try Self.json("ti_clip_l_clip_g", kind: kind)["embeddings"] as! [[String: Any]])[0]["sha256_12"] as! String
+    let adapters = ["--lora", Self.xlKohya.path + ":0.6", "--embedding", Fixtures.url("adapters/sdxlemb.safetensors").path]
+    let result = try CLIRunner.run(Self.txt2img(adapters, prompt: "a sdxlemb cat", output: out, model: Self.xlModel))
+    #expect(result.status == 0, "\(result.stderr)")
+    let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self)
+    #expect(text.contains("a sdxlemb cat <lora:sdxl_kohya_sgm:0.6>\n"), "\(text)")
+    #expect(text.contains("Lora hashes: \"sdxl_kohya_sgm: \(loraHash)\""), "\(text)")
+    #expect(text.contains("TI hashes: \"sdxlemb: \(tiHash)\""), "\(text)")
+
+    let report = try CLIRunner.run(Self.txt2img(adapters + ["--lora-report"], output: out + ".2", model: Self.xlModel))
+    #expect(report.status == 0, "\(report.stderr)")
+    let lines = String(decoding: report.stdout, as: UTF8.self)
+    let file = try LoRAFile(url: Self.xlKohya)
+    let te2 = file.modules.filter { $0.name.hasPrefix("lora_te2_") }.count
+    #expect(te2 > 0 && lines.contains("\(te2) in the second text encoder (SDXL)"), "\(lines)")
+    #expect(lines.contains("UNet down_blocks.1.attentions.0.transformer_blocks.1.attn2.to_k.weight"), "\(lines)")
+    #expect(lines.contains("← lora_unet_input_blocks_4_1_transformer_blocks_1_attn2_to_k"), "\(lines)")
+    #expect(lines.contains("trigger 'sdxlemb', 2 vector(s)"), "\(lines)")
   }
 }

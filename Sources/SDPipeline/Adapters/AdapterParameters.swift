@@ -77,9 +77,10 @@ public enum AdapterParameters {
     }
     for embedding in adapters.embeddings {
       let ids = tokenizer.tokenize(embedding.token)
+      let widths = embedding.clipG.map { "\(embedding.vectors.dim(1)) (clip_l) + \($0.dim(1)) (clip_g)" } ?? "\(embedding.vectors.dim(1))"
       lines.append(
         "\(embedding.path): textual inversion, trigger '\(embedding.token)', \(embedding.vectors.dim(0)) vector(s) "
-          + "of \(embedding.vectors.dim(1)) → tokens \(embedding.tokens.joined(separator: " ")) (ids \(ids.map(String.init).joined(separator: " ")))")
+          + "of \(widths) → tokens \(embedding.tokens.joined(separator: " ")) (ids \(ids.map(String.init).joined(separator: " ")))")
     }
     return lines
   }

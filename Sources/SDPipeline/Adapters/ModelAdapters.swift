@@ -48,27 +48,36 @@ public struct AppliedAdapters: Sendable {
 
 extension ModelBundle {
   /// The one place adapters touch a model (STYLE.md): after the component stores are opened and
-  /// before any layer is built, embeddings extend the tokenizer and the token-embedding table, and
-  /// every LoRA registers its merges on the stores. The layers then load patched weights and never
-  /// learn that an adapter exists. `unetLayout` lets LoRAs name UNet layers by their LDM/sgm names
-  /// (`lora_unet_input_blocks_1_1_…`). Returns the tokenizer and text-encoder configuration to build with.
+  /// before any layer is built, embeddings extend each text encoder's tokenizer and token-embedding
+  /// table (`slots`' tokenizers and configs are updated: SDXL's two encoders each take their part of an
+  /// SDXL embedding), and every LoRA registers its merges on the stores. The layers then load patched
+  /// weights and never learn that an adapter exists. `unetLayout` lets LoRAs name UNet layers by their
+  /// LDM/sgm names (`lora_unet_input_blocks_4_1_…`, as kohya writes SDXL LoRAs).
   static func applyAdapters(
-    _ adapters: ModelAdapters, tokenizer: CLIPTokenizer, textConfig: CLIPTextConfig,
-    stores: [AdapterComponent: WeightStore], unetLayout: LDMKeyRules.UNetLayout?
-  ) throws -> (tokenizer: CLIPTokenizer, textConfig: CLIPTextConfig, applied: AppliedAdapters) {
-    guard !adapters.isEmpty else { return (tokenizer, textConfig, AppliedAdapters()) }
+    _ adapters: ModelAdapters, slots: inout [TowerSlot], unetStore: WeightStore, unetLayout: LDMKeyRules.UNetLayout?
+  ) throws -> AppliedAdapters {
+    guard !adapters.isEmpty else { return AppliedAdapters() }
     let embeddings = try adapters.embeddings.map { try TextualInversion(url: URL(fileURLWithPath: $0)) }
-    var tokenizer = tokenizer, textConfig = textConfig
-    if let textStore = stores[.textEncoder] {
-      (tokenizer, textConfig) = try TextualInversion.apply(
-        embeddings, tokenizer: tokenizer, config: textConfig, store: textStore)
+    let xl = slots.contains { $0.component == .textEncoder2 }
+    for embedding in embeddings where embedding.isXL != xl {
+      throw AdapterError.embeddingLayout(
+        path: embedding.path,
+        reason: xl
+          ? "one set of vectors for one text encoder (an SD 1.x/2.x embedding); an SDXL model needs an SDXL embedding (clip_l and clip_g)"
+          : "an SDXL embedding (clip_l / clip_g), which needs an SDXL model")
     }
+    for i in slots.indices {
+      (slots[i].tokenizer, slots[i].config) = try TextualInversion.apply(
+        embeddings, component: slots[i].component, tokenizer: slots[i].tokenizer, config: slots[i].config, store: slots[i].store)
+    }
+    var stores: [AdapterComponent: WeightStore] = [.unet: unetStore]
+    for slot in slots { stores[slot.component] = slot.store }
     let map = LoRAKeyMap(stores: stores, aliases: unetLayout.map { [.unet: LDMKeyRules.unet($0)] } ?? [:])
     var loras: [AppliedAdapters.LoRA] = []
     for spec in adapters.loras {
       let file = try LoRAFile(url: URL(fileURLWithPath: spec.path))
       loras.append(.init(spec: spec, merge: try LoRAMerge.apply(file, scale: spec.scale, map: map, stores: stores)))
     }
-    return (tokenizer, textConfig, AppliedAdapters(loras: loras, embeddings: embeddings))
+    return AppliedAdapters(loras: loras, embeddings: embeddings)
   }
 }

@@ -20,6 +20,8 @@
 ///   - Without `--long-prompt` only the first chunk is used (the rest is reported as truncated);
 ///     with it, chunks are concatenated, and prompt and negative prompt are padded to the same count
 ///     with the encoding of an empty prompt, as `--long-prompt` does without weighting.
+///   - SDXL: each encoder is weighted on its own and its pooled vector stays unweighted
+///     (`XLWeightedConditioning.swift`, with the A1111 source).
 ///   - Not implemented: prompt editing `[a:b:when]`, alternation `[a|b]`, `AND`, and A1111's rule
 ///     that keeps a textual-inversion embedding's vectors in one chunk.
 public enum PromptWeighting: String, Sendable, CaseIterable, Hashable {

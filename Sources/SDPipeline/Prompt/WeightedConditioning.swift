@@ -11,13 +11,19 @@ extension TextConditioning {
   }
 
   /// `[1, 77·chunks, width]`: the chunks encoded in one batch, and in each chunk every token's state
-  /// multiplied by its weight, then the chunk scaled back to its unweighted mean (A1111
-  /// `EmphasisOriginal.after_transformers`, the means taken over the whole `[77, width]` chunk).
-  /// Should the weighted mean be zero (or the ratio not finite), the chunk is left unscaled, as
-  /// stable-diffusion.cpp does, rather than filled with infinities.
+  /// multiplied by its weight, then the chunk scaled back to its unweighted mean (`emphasize`).
   public func encodeWeighted(_ chunks: [PromptChunk], clipSkip: Int) -> Tensor {
     let output = encoder(chunks.map(\.ids))
     var states = encoder.normedHiddenState(output, clipSkip: clipSkip)  // [chunks, 77, width]
+    Self.emphasize(&states, chunks: chunks)
+    return states.reshaped([1, chunks.count * states.dim(1), states.dim(2)])
+  }
+
+  /// A1111 `EmphasisOriginal.after_transformers` on `states` `[chunks, 77, width]`: in each chunk every
+  /// token's state is multiplied by its weight, then the chunk is scaled back to its unweighted mean (the
+  /// means taken over the whole `[77, width]` chunk). Should the weighted mean be zero (or the ratio not
+  /// finite), the chunk is left unscaled, as stable-diffusion.cpp does, rather than filled with infinities.
+  static func emphasize(_ states: inout Tensor, chunks: [PromptChunk]) {
     let t = states.dim(1), width = states.dim(2)
     states.withUnsafeMutableBufferPointer { z in
       for (b, chunk) in chunks.enumerated() {
@@ -32,11 +38,21 @@ extension TextConditioning {
         for i in chunkZ.indices { chunkZ[i] *= ratio }
       }
     }
-    return states.reshaped([1, chunks.count * t, width])
   }
 
   static func mean(_ values: UnsafeMutableBufferPointer<Float>) -> Double {
     values.isEmpty ? 0 : values.reduce(0) { $0 + Double($1) } / Double(values.count)
+  }
+
+  /// `all` without `longPrompt`: its first chunk, with a warning naming what was dropped.
+  static func kept(_ all: [PromptChunk], longPrompt: Bool, tokenizer: CLIPTokenizer, warnings: inout [String]) -> [PromptChunk] {
+    guard !longPrompt, all.count > 1 else { return all }
+    let dropped = all.dropFirst().flatMap { Array($0.ids[1..<(1 + $0.length)]) }
+    warnings.append(
+      "The following part of your input was truncated because CLIP can only handle sequences up to"
+        + " \(tokenizer.maxLength) tokens (without --long-prompt only the first chunk of a weighted prompt is used): "
+        + "[\(tokenizer.decode(dropped))]")
+    return [all[0]]
   }
 
   /// The weighted `[uncond, cond]` context (or `cond` alone without guidance) and the truncation
@@ -46,14 +62,7 @@ extension TextConditioning {
   ) throws -> (context: Tensor, warnings: [String]) {
     var warnings: [String] = []
     func chunks(_ text: String) throws -> [PromptChunk] {
-      let all = try weightedChunks(text)
-      guard !longPrompt, all.count > 1 else { return all }
-      let dropped = all.dropFirst().flatMap { Array($0.ids[1..<(1 + $0.length)]) }
-      warnings.append(
-        "The following part of your input was truncated because CLIP can only handle sequences up to"
-          + " \(tokenizer.maxLength) tokens (without --long-prompt only the first chunk of a weighted prompt is used): "
-          + "[\(tokenizer.decode(dropped))]")
-      return [all[0]]
+      Self.kept(try weightedChunks(text), longPrompt: longPrompt, tokenizer: tokenizer, warnings: &warnings)
     }
     var cond = try chunks(prompt)
     guard guidance else { return (encodeWeighted(cond, clipSkip: clipSkip), warnings) }
