@@ -137,28 +137,30 @@ public final class WeightStore: @unchecked Sendable {
     for (file, name) in sources { file.releasePages(of: name) }
   }
 
-  /// Runs `body` with the checkpoint's own 16-bit bits of `key` — a file tensor stored as F16 or
-  /// BF16 (`isBFloat16`), untransformed, 2-byte aligned in the mapping — and claims the key; nil
-  /// (nothing claimed) otherwise. Lets the bf16 path pack weights straight from the mapped file
-  /// without a Float32 copy; the tensor's file pages are dropped afterwards.
+  /// Runs `body` with the checkpoint's own 16-bit bits of `key` (see `mappedHalfBits`) and claims
+  /// the key; nil (nothing claimed) otherwise. Lets the bf16 path pack weights straight from the
+  /// mapped file without a Float32 copy; the tensor's file pages are dropped afterwards.
   public func withHalfBits<R>(
     _ key: String, _ body: (_ bits: UnsafePointer<UInt16>, _ isBFloat16: Bool) throws -> R
   ) rethrows -> R? {
-    let entry: Entry? = lock.withLock { entries[key] }
-    guard let entry, case .file(let file, let name) = entry.source, let info = file.info(name),
-      info.dtype == .f16 || info.dtype == .bf16, info.shape == entry.shape,
-      let raw = try? file.rawBytes(name), let base = raw.baseAddress,
-      Int(bitPattern: base) % MemoryLayout<UInt16>.alignment == 0
-    else { return nil }
-    lock.withLock { _ = claimed.insert(key) }
-    defer { file.releasePages(of: name) }
-    return try body(base.assumingMemoryBound(to: UInt16.self), info.dtype == .bf16)
+    guard let half = mappedHalfBits(key) else { return nil }
+    defer { half.file.releasePages(of: half.name) }
+    return try body(half.bits, half.isBFloat16)
   }
 
-  /// The checkpoint's own 16-bit bits of `key` in place — under the same conditions as
-  /// `withHalfBits` — with the file that owns the mapping, and claims the key; nil otherwise. The
-  /// pages stay mapped (the caller keeps `owner` alive and reads the bits for as long as it needs).
+  /// The checkpoint's own 16-bit bits of `key` in place (see `mappedHalfBits`), with the file that
+  /// owns the mapping, and claims the key; nil otherwise. The pages stay mapped (the caller keeps
+  /// `owner` alive and reads the bits for as long as it needs).
   public func borrowHalfBits(_ key: String) -> (bits: UnsafePointer<UInt16>, isBFloat16: Bool, owner: AnyObject)? {
+    mappedHalfBits(key).map { ($0.bits, $0.isBFloat16, $0.file) }
+  }
+
+  /// The bits of `key` when it is a file tensor stored as F16 or BF16 (`isBFloat16`), untransformed,
+  /// 2-byte aligned in the mapping — with the file and tensor name — and the key claimed; nil
+  /// (nothing claimed) otherwise.
+  private func mappedHalfBits(
+    _ key: String
+  ) -> (bits: UnsafePointer<UInt16>, isBFloat16: Bool, file: SafeTensorsFile, name: String)? {
     let entry: Entry? = lock.withLock { entries[key] }
     guard let entry, case .file(let file, let name) = entry.source, let info = file.info(name),
       info.dtype == .f16 || info.dtype == .bf16, info.shape == entry.shape,
@@ -166,7 +168,7 @@ public final class WeightStore: @unchecked Sendable {
       Int(bitPattern: base) % MemoryLayout<UInt16>.alignment == 0
     else { return nil }
     lock.withLock { _ = claimed.insert(key) }
-    return (base.assumingMemoryBound(to: UInt16.self), info.dtype == .bf16, file)
+    return (base.assumingMemoryBound(to: UInt16.self), info.dtype == .bf16, file, name)
   }
 
   /// Registers a tensor computed on demand under `key`, replacing any entry there. Claiming it
