@@ -14,11 +14,16 @@ public enum CPUInfo {
     return "unknown CPU"
   }()
 
-  /// The GEMM path for each precision: sdedit's AVX-512 kernels or OpenBLAS.
+  /// The kernel that runs the matrix products of `precision` here: "AVX-512 BF16",
+  /// "AVX-512 FP32" or "OpenBLAS" (bf16 falls back to the fp32 path where the CPU lacks it).
+  public static func kernelPath(for precision: Precision) -> String {
+    if precision == .bf16, BF16GEMM.isAvailable { return "AVX-512 BF16" }
+    return F32GEMM.isAvailable ? "AVX-512 FP32" : "OpenBLAS"
+  }
+
+  /// The GEMM path for each precision.
   public static var kernelPath: String {
-    let fp32 = F32GEMM.isAvailable ? "AVX-512 FMA" : "OpenBLAS sgemm"
-    let bf16 = BF16GEMM.isAvailable ? "AVX-512 BF16" : "none (bf16 runs fp32)"
-    return "fp32 GEMM: \(fp32), bf16 GEMM: \(bf16)"
+    "fp32 GEMM: \(kernelPath(for: .fp32)), bf16 GEMM: \(kernelPath(for: .bf16))"
   }
 
   /// "<model name> (<kernel path>)".

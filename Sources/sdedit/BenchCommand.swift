@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Also time a TAESD decode (madebyollin's 64-channel decoder, made-up weights) and count it in the image time.")
   var taesd = false
 
-  @Flag(help: "Print one JSON object on the last line of stdout.")
+  @Flag(help: "Print one JSON object on the last line of stdout (with --kernels: every case's figures).")
   var json = false
 
   @Flag(help: "Also print the time per kind of operation (conv, attention, GroupNorm, …) for each phase.")
@@ -52,10 +52,25 @@ struct BenchCommand: ParsableCommand {
     if let realesrgan { return try RealESRGANBench.run(paramPath: realesrgan, size: size ?? 256) }
     if upscaleX4 { return try UpscaleBench.run(size: size ?? 128, steps: steps, json: json) }
     guard kernels else { return try runModel() }
+    try runKernels()
+  }
+
+  func runKernels() throws {
     func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+    print("sdedit bench --kernels: \(Threading.threadCount) threads, CPU: \(CPUInfo.modelName), \(CPUInfo.kernelPath)")
     print(pad("case", 46) + "      GFLOP    seconds    GFLOP/s")
-    for row in KernelBenchmark.run(repeats: repeats) {
+    let rows = KernelBenchmark.run(repeats: repeats)
+    for row in rows {
       print(pad(row.name, 46) + String(format: " %10.2f %10.4f %10.1f", row.gflop, row.seconds, row.gflops))
+    }
+    if json {
+      let object: [String: Any] = [
+        "threads": Threading.threadCount, "repeats": repeats, "cpu_model": CPUInfo.modelName,
+        "kernel_path_fp32": CPUInfo.kernelPath(for: .fp32), "kernel_path_bf16": CPUInfo.kernelPath(for: .bf16),
+        "rows": rows.map { ["name": $0.name, "gflop": $0.gflop, "seconds": $0.seconds, "gflops": $0.gflops] as [String: Any] },
+      ]
+      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
     }
   }
 
@@ -77,7 +92,9 @@ struct BenchCommand: ParsableCommand {
       print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f s %9.1f GFLOP %8.1f GFLOP/s %6.1f %% of sgemm",
         seconds, gflop, gflop / seconds, 100 * gflop / seconds / r.sgemmGFLOPS))
     }
-    print("sdedit bench: \(r.model), \(r.size)×\(r.size), \(r.precision), \(Threading.threadCount) threads, \(CPUInfo.summary)")
+    let kernelPath = CPUInfo.kernelPath(for: Precision(rawValue: r.precision) ?? .fp32)
+    print("sdedit bench: \(r.model), \(r.size)×\(r.size), \(r.precision), \(Threading.threadCount) threads")
+    print("CPU: \(CPUInfo.modelName), kernel path: \(kernelPath)")
     print(String(format: "sgemm 2048³                  %.1f GFLOP/s", r.sgemmGFLOPS))
     line(r.batch == 2 ? "text encode (cond+uncond)" : "text encode (cond)", r.textEncodeSeconds, r.textEncodeGFLOP)
     line(r.batch == 2 ? "UNet step (CFG, batch 2)" : "UNet step (no CFG, batch 1)", r.unetStepSeconds, r.unetStepGFLOP)
@@ -94,7 +111,7 @@ struct BenchCommand: ParsableCommand {
         "vae_decode_seconds": r.vaeDecodeSeconds, "vae_decode_gflop": r.vaeDecodeGFLOP,
         "taesd_decode_seconds": r.taesdDecodeSeconds ?? NSNull(), "taesd_decode_gflop": r.taesdDecodeGFLOP ?? NSNull(),
         "image_seconds": r.imageSeconds, "unet_batch": r.batch, "arch": arch.rawValue, "guidance": Double(guidance),
-        "cpu": CPUInfo.summary,
+        "cpu": CPUInfo.summary, "cpu_model": CPUInfo.modelName, "kernel_path": kernelPath,
         "peak_rss_bytes": r.peakRSSBytes,
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

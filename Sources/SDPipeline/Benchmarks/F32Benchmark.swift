@@ -1,8 +1,8 @@
 import Foundation
 import SDTensor
 
-/// Times the fp32 GEMM (`F32GEMM`) and the implicit-im2col convolutions against OpenBLAS
-/// `sgemm` and the explicit-im2col path, interleaved in the same run (the machine's load
+/// Times the packed GEMMs (`F32GEMM`, and `BF16GEMM` where the CPU runs it) and the
+/// implicit-im2col convolutions against OpenBLAS `sgemm` and the explicit-im2col path, interleaved in the same run (the machine's load
 /// changes between runs; ratios within one run are what to compare). Part of
 /// `sdedit bench --kernels` (appended by `KernelBenchmark.run`).
 public enum F32Benchmark {
@@ -23,7 +23,7 @@ public enum F32Benchmark {
     let size = 2048
     let a = KernelBenchmark.random([size * size], seed: 21).data, b = KernelBenchmark.random([size * size], seed: 22).data
     var c = [Float](repeating: 0, count: size * size)
-    compare(2.0 * Double(size * size * size) / 1e9, [
+    var gemms: [(String, () -> Void)] = [
       ("fp32 sgemm 2048³", { GEMM.sgemm(m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, c: &c, ldc: size) }),
       ("fp32 F32GEMM 2048³", {
         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
@@ -31,7 +31,16 @@ public enum F32Benchmark {
                            b: .floats(bp.baseAddress!, leadingDimension: size), c: cp.baseAddress!, ldc: size)
         } } }
       }),
-    ])
+    ]
+    if BF16GEMM.isAvailable {
+      gemms.append(("bf16 BF16GEMM 2048³", {
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+          BF16GEMM.multiply(m: size, n: size, k: size, a: .floats(ap.baseAddress!, leadingDimension: size),
+                            b: .floats(bp.baseAddress!, leadingDimension: size), c: cp.baseAddress!, ldc: size)
+        } } }
+      }))
+    }
+    compare(2.0 * Double(size * size * size) / 1e9, gemms)
 
     // 3×3 convolutions (padding 1) of SD 1.5 at 512×512: weights packed once, as at load.
     for (channels, side) in [(320, 64), (128, 512), (640, 32), (1280, 16)] {
@@ -57,10 +66,15 @@ public enum F32Benchmark {
     for features in [320, 1280] {
       let x = KernelBenchmark.random([4096, features], seed: 25), w = KernelBenchmark.random([features, features], seed: 26)
       let packed = MatrixWeight(w, role: .linear, precision: .fp32)
-      compare(2.0 * Double(4096 * features * features) / 1e9, [
+      var cases: [(String, () -> Void)] = [
         ("linear 4096×\(features)→\(features) fp32 sgemm", { _ = x.matmul(w, transposeB: true) }),
         ("linear 4096×\(features)→\(features) fp32 F32GEMM", { _ = x.linear(weight: packed, bias: nil) }),
-      ])
+      ]
+      if BF16GEMM.isAvailable {
+        let bf16 = MatrixWeight(w, role: .linear, precision: .bf16)
+        cases.append(("linear 4096×\(features)→\(features) bf16 BF16GEMM", { _ = x.linear(weight: bf16, bias: nil) }))
+      }
+      compare(2.0 * Double(4096 * features * features) / 1e9, cases)
     }
     return rows
   }
