@@ -1,8 +1,11 @@
-// Private to CKernels: the packed-panel geometry shared by BF16Pack.c and BF16GEMM.c.
+// Private to CKernels: the AVX-512 BF16 kernel's panel geometry (BF16Pack.c, BF16Kernel.c,
+// ConvPack.c).
 #ifndef CK_BF16_INTERNAL_H
 #define CK_BF16_INTERNAL_H
 #include <stddef.h>
 #include <stdint.h>
+
+#include "CKernels.h"
 
 // The AVX-512 code is compiled per function so that the rest of the package stays generic x86-64.
 #define CK_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
@@ -21,22 +24,14 @@
 #define CK_BF16_MC 256
 #define CK_BF16_NC 528
 
-/// How one operand reads as "panel dimension × k": element (x, kk) of op(A) (x = row) or of
-/// op(B)ᵀ (x = column). `kcontig` says the k index is the contiguous one in memory.
-typedef struct {
-  const void *data;
-  int kind;       // CK_BF16_SRC_*
-  size_t ld;      // elements between consecutive rows of the stored matrix
-  int kcontig;    // 1: element at data[x·ld + kk]; 0: at data[kk·ld + x]
-  int extent;     // valid x values: [0, extent)
-  int depth;      // valid k values: [0, depth)
-} ck_bf16_view;
+/// The kernel table's AVX-512 BF16 row (BF16Kernel.c).
+extern const ck_gemm_kernel ck_avx512_bf16_kernel;
 
-/// Packs panels of width `width` (MR or NR) covering x ∈ [x0, x0 + count) for the k block
-/// [k0, k0 + kc) (kc even) into `dst` (uint32 k-pairs): panel q starts at dst + q·width·kc/2,
+/// Packs bf16 k-pair panels of width `width` (MR or NR) covering x ∈ [x0, x0 + count) for the
+/// k block [k0, k0 + kc) (kc even) into `dst` (uint32 k-pairs): panel q starts at dst + q·width·kc/2,
 /// and within a panel pair p of element x is at p·width + (x − panel start).
 /// Out-of-range x or k read as zero.
-void ck_bf16_pack_block(const ck_bf16_view *v, int width, int x0, int count, int k0, int kc, uint32_t *dst);
+void ck_bf16_pack_block(const ck_gemm_view *v, int width, int x0, int count, int k0, int kc, void *dst);
 
 #include <immintrin.h>
 /// fp32 lanes → their bf16 (round to nearest even) in the high 16 bits of each lane (shared

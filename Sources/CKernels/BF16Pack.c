@@ -1,11 +1,11 @@
-// Packing for the BF16 GEMM (BF16GEMM.c): fp32 / bf16 / fp16 sources → bf16 k-pair panels.
+// Packing for the AVX-512 BF16 GEMM kernel (BF16Kernel.c): fp32 / bf16 / fp16 sources → bf16
+// k-pair panels.
 //
 // A k-pair is one uint32: the bf16 of k index 2p in the low half, 2p + 1 in the high half — the
 // operand order of `vdpbf16ps`, which multiplies pairs and adds both products to one fp32 lane.
 // fp32 → bf16 rounds to nearest even exactly like ck_f32_to_bf16 (and torch's .to(bfloat16)):
 // subnormals are kept, NaN stays a quiet NaN.
 #include "BF16Internal.h"
-#include "CKernels.h"
 #include "F32Internal.h"
 #include <immintrin.h>
 
@@ -13,9 +13,9 @@
 
 /// 16 source elements starting at `index` as fp32 (lanes outside `mask` read as 0, not touched).
 CK_BF16_TARGET static ALWAYS_INLINE __m512 load16(const void *data, size_t index, int kind, __mmask16 mask) {
-  if (kind == CK_BF16_SRC_F32) return _mm512_maskz_loadu_ps(mask, (const float *)data + index);
+  if (kind == CK_GEMM_SRC_F32) return _mm512_maskz_loadu_ps(mask, (const float *)data + index);
   __m256i half = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)data + index);
-  if (kind == CK_BF16_SRC_F16) return _mm512_cvtph_ps(half);  // exact, subnormals included
+  if (kind == CK_GEMM_SRC_F16) return _mm512_cvtph_ps(half);  // exact, subnormals included
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half), 16));
 }
 
@@ -27,7 +27,7 @@ static inline __mmask16 first_lanes(int count) {
 /// the 8 rows' k-pairs stored as one 256-bit group at dst + t·stride (dwords). Rows ≥ `rows`
 /// read as zero; only pairs t < `pairs` are stored.
 CK_BF16_TARGET static ALWAYS_INLINE void transpose_8x16(
-  const ck_bf16_view *v, int kind, int x, int rows, int k, int pairs, uint32_t *dst, int stride
+  const ck_gemm_view *v, int kind, int x, int rows, int k, int pairs, uint32_t *dst, int stride
 ) {
   // Picks the high word of each of the 32 dwords of (lo, hi): the bf16 values in k order.
   const __m512i odd_words = _mm512_set_epi16(
@@ -41,7 +41,7 @@ CK_BF16_TARGET static ALWAYS_INLINE void transpose_8x16(
     // The next 8 rows' lines at this k: without it the 8 short streams wait on L3/DRAM
     // (measured: 4096 × 320 packs at 0.28 ns per element without, 0.09 with).
     if (x + i + 8 < v->extent) {
-      const char *next = (const char *)v->data + (base + 8 * v->ld) * (kind == CK_BF16_SRC_F32 ? 4 : 2);
+      const char *next = (const char *)v->data + (base + 8 * v->ld) * (kind == CK_GEMM_SRC_F32 ? 4 : 2);
       _mm_prefetch(next, _MM_HINT_T0);
       _mm_prefetch(next + 64, _MM_HINT_T0);
     }
@@ -79,7 +79,7 @@ CK_BF16_TARGET static ALWAYS_INLINE void transpose_8x16(
 /// Panels of one k block from a k-contiguous source: each group of 8 rows is transposed into
 /// its slot of the panel, 16 k-pairs at a time (8 short row streams).
 CK_BF16_TARGET static ALWAYS_INLINE void pack_kcontig(
-  const ck_bf16_view *v, int kind, int width, int x0, int count, int k0, int kc, uint32_t *dst
+  const ck_gemm_view *v, int kind, int width, int x0, int count, int k0, int kc, uint32_t *dst
 ) {
   const int pairs = kc / 2;
   for (int q = 0; q * width < count; q++) {
@@ -100,11 +100,11 @@ CK_BF16_TARGET static ALWAYS_INLINE void pack_kcontig(
 /// the packing time (0.5 → 0.27 ns per element, memcpy: 0.22).
 #define PREFETCH_PAIRS 2
 CK_BF16_TARGET static ALWAYS_INLINE void pack_xcontig(
-  const ck_bf16_view *v, int kind, int width, int x0, int count, int k0, int kc, uint32_t *dst
+  const ck_gemm_view *v, int kind, int width, int x0, int count, int k0, int kc, uint32_t *dst
 ) {
   const int pairs = kc / 2;
   const int lanes = width < 16 ? width : 16;
-  const size_t bytes = kind == CK_BF16_SRC_F32 ? 4 : 2, ahead = (size_t)(2 * PREFETCH_PAIRS) * v->ld;
+  const size_t bytes = kind == CK_GEMM_SRC_F32 ? 4 : 2, ahead = (size_t)(2 * PREFETCH_PAIRS) * v->ld;
   for (int p = 0; p < pairs; p++) {
     const int k = k0 + 2 * p;
     const size_t row0 = (size_t)k * v->ld, row1 = row0 + v->ld;
@@ -131,49 +131,13 @@ CK_BF16_TARGET static ALWAYS_INLINE void pack_xcontig(
   if (v->kcontig) pack_kcontig(v, KIND, width, x0, count, k0, kc, dst);          \
   else pack_xcontig(v, KIND, width, x0, count, k0, kc, dst);
 
-CK_BF16_TARGET void ck_bf16_pack_block(const ck_bf16_view *v, int width, int x0, int count, int k0, int kc, uint32_t *dst) {
+CK_BF16_TARGET void ck_bf16_pack_block(const ck_gemm_view *v, int width, int x0, int count, int k0, int kc, void *out) {
+  uint32_t *dst = out;
   // One specialisation per source kind so that the per-element branch folds away.
   switch (v->kind) {
   case CK_GEMM_SRC_CONV: ck_conv_pack_bf16((const ck_conv_source *)v->data, x0, count, k0, kc, dst); break;
-  case CK_BF16_SRC_BF16: PACK_BLOCK_FOR(CK_BF16_SRC_BF16) break;
-  case CK_BF16_SRC_F16: PACK_BLOCK_FOR(CK_BF16_SRC_F16) break;
-  default: PACK_BLOCK_FOR(CK_BF16_SRC_F32) break;
-  }
-}
-
-// MARK: - Whole-matrix packing (public)
-
-size_t ck_bf16_packed_count(int side, int rows, int cols) {
-  if (rows <= 0 || cols <= 0) return 0;
-  // A: rows = m (panels of MR), cols = k. B: rows = k, cols = n (panels of NR).
-  int width = side == CK_BF16_SIDE_A ? CK_BF16_MR : CK_BF16_NR;
-  int x = side == CK_BF16_SIDE_A ? rows : cols, k = side == CK_BF16_SIDE_A ? cols : rows;
-  return (size_t)ck_bf16_round_up(x, width) * (size_t)ck_bf16_round_up(k, 2);
-}
-
-int ck_bf16_panel_count(int side, int rows, int cols) {
-  int x = side == CK_BF16_SIDE_A ? rows : cols;
-  int width = side == CK_BF16_SIDE_A ? CK_BF16_MR : CK_BF16_NR;
-  return x <= 0 ? 0 : (x + width - 1) / width;
-}
-
-void ck_bf16_pack_panels(
-  int side, int kind, const void *src, size_t ld, int trans, int rows, int cols,
-  int panel0, int panel1, uint16_t *dst
-) {
-  if (rows <= 0 || cols <= 0 || panel0 >= panel1) return;
-  int isA = side == CK_BF16_SIDE_A;
-  int width = isA ? CK_BF16_MR : CK_BF16_NR;
-  ck_bf16_view v = {
-    .data = src, .kind = kind, .ld = ld, .kcontig = isA ? !trans : trans,
-    .extent = isA ? rows : cols, .depth = isA ? cols : rows,
-  };
-  int xp = ck_bf16_round_up(v.extent, width), kp = ck_bf16_round_up(v.depth, 2);
-  const int kcMax = CK_BF16_KC;
-  for (int k0 = 0; k0 < kp; k0 += kcMax) {
-    int kc = kp - k0 < kcMax ? kp - k0 : kcMax;
-    // Block k0 occupies [k0·xp, (k0 + kc)·xp) uint16; its panel q starts q·width·kc further.
-    uint16_t *block = dst + (size_t)k0 * (size_t)xp + (size_t)panel0 * width * kc;
-    ck_bf16_pack_block(&v, width, panel0 * width, (panel1 - panel0) * width, k0, kc, (uint32_t *)block);
+  case CK_GEMM_SRC_BF16: PACK_BLOCK_FOR(CK_GEMM_SRC_BF16) break;
+  case CK_GEMM_SRC_F16: PACK_BLOCK_FOR(CK_GEMM_SRC_F16) break;
+  default: PACK_BLOCK_FOR(CK_GEMM_SRC_F32) break;
   }
 }

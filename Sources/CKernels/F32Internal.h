@@ -1,4 +1,5 @@
-// Private to CKernels: the packed-panel geometry shared by F32Pack.c, F32GEMM.c and ConvPack.c.
+// Private to CKernels: the AVX-512 FP32 kernel's panel geometry (F32Pack.c, F32Kernel.c,
+// ConvPack.c).
 #ifndef CK_F32_INTERNAL_H
 #define CK_F32_INTERNAL_H
 #include <stddef.h>
@@ -21,21 +22,13 @@
 #define CK_F32_MC 128
 #define CK_F32_NC 480
 
-/// An operand read as "panel dimension × k" (see ck_bf16_view): element (x, kk) of op(A)
-/// (x = row) or of op(B)ᵀ (x = column). For CK_GEMM_SRC_CONV, `data` is a ck_conv_source.
-typedef struct {
-  const void *data;
-  int kind;
-  size_t ld;
-  int kcontig;
-  int extent;
-  int depth;
-} ck_f32_view;
+/// The kernel table's AVX-512 FP32 row (F32Kernel.c).
+extern const ck_gemm_kernel ck_avx512_f32_kernel;
 
 /// Packs fp32 panels of `width` (MR or NR) covering x ∈ [x0, x0 + count) (whole panels) for the
-/// k block [k0, k0 + kc): panel q at dst + q·width·kc, element (x, kk) at kk·width + x − start.
-/// Out-of-range x or k read as zero.
-void ck_f32_pack_block(const ck_f32_view *v, int width, int x0, int count, int k0, int kc, float *dst);
+/// k block [k0, k0 + kc) into `dst` (floats): panel q at dst + q·width·kc, element (x, kk) at
+/// kk·width + x − start. Out-of-range x or k read as zero.
+void ck_f32_pack_block(const ck_gemm_view *v, int width, int x0, int count, int k0, int kc, void *dst);
 
 /// Implicit im2col: B panels (NR columns = output pixels) of a convolution's column matrix,
 /// k = (channel, ky, kx), straight from the image. fp32 panels (layout of ck_f32_pack_block) or

@@ -1,6 +1,6 @@
-// Packing for the FP32 GEMM (F32GEMM.c): fp32, fp16 or bf16 sources → fp32 panels. fp32 is
-// copied; fp16 is widened by vcvtph2ps and bf16 by a 16-bit shift, both exact, so a 16-bit
-// weight packed per call gives the same panels as its widened fp32 copy packed once.
+// Packing for the AVX-512 FP32 GEMM kernel (F32Kernel.c): fp32, fp16 or bf16 sources → fp32
+// panels. fp32 is copied; fp16 is widened by vcvtph2ps and bf16 by a 16-bit shift, both exact,
+// so a 16-bit weight packed per call gives the same panels as its widened fp32 copy packed once.
 // Panel geometry in F32Internal.h; convolution sources are packed by ConvPack.c.
 #include "BF16Internal.h"
 #include "F32Internal.h"
@@ -11,17 +11,17 @@
 
 /// 8 source elements from `index` as fp32 (lanes outside `mask` read as 0 and are not touched).
 CK_F32_TARGET static ALWAYS_INLINE __m256 load8(const void *data, size_t index, int kind, __mmask8 mask) {
-  if (kind == CK_BF16_SRC_F32) return _mm256_maskz_loadu_ps(mask, (const float *)data + index);
+  if (kind == CK_GEMM_SRC_F32) return _mm256_maskz_loadu_ps(mask, (const float *)data + index);
   __m128i half = _mm_maskz_loadu_epi16(mask, (const uint16_t *)data + index);
-  if (kind == CK_BF16_SRC_F16) return _mm256_cvtph_ps(half);
+  if (kind == CK_GEMM_SRC_F16) return _mm256_cvtph_ps(half);
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
 }
 
 /// 16 source elements from `index` as fp32 (as load8).
 CK_F32_TARGET static ALWAYS_INLINE __m512 load16(const void *data, size_t index, int kind, __mmask16 mask) {
-  if (kind == CK_BF16_SRC_F32) return _mm512_maskz_loadu_ps(mask, (const float *)data + index);
+  if (kind == CK_GEMM_SRC_F32) return _mm512_maskz_loadu_ps(mask, (const float *)data + index);
   __m256i half = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)data + index);
-  if (kind == CK_BF16_SRC_F16) return _mm512_cvtph_ps(half);
+  if (kind == CK_GEMM_SRC_F16) return _mm512_cvtph_ps(half);
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half), 16));
 }
 
@@ -32,7 +32,7 @@ static inline __mmask16 first_lanes(int count) {
 /// k-contiguous source (A not transposed, B transposed): 8 rows × 8 k at a time, transposed in
 /// registers so that each k's 8 values land as one 256-bit store.
 CK_F32_TARGET static ALWAYS_INLINE void pack_kcontig(
-  const ck_f32_view *v, int kind, int width, int x0, int count, int k0, int kc, float *dst
+  const ck_gemm_view *v, int kind, int width, int x0, int count, int k0, int kc, float *dst
 ) {
   for (int q = 0; q * width < count; q++) {
     float *panel = dst + (size_t)q * width * kc;
@@ -45,7 +45,7 @@ CK_F32_TARGET static ALWAYS_INLINE void pack_kcontig(
         for (int i = 0; i < 8; i++) {
           // A 16-bit source is a weight streamed from DRAM per call: fetch the next 8 rows' line
           // at this k ahead (the 8 short row streams defeat the hardware prefetcher).
-          if (kind != CK_BF16_SRC_F32 && (kk & 31) == 0 && x + i + 8 < v->extent)
+          if (kind != CK_GEMM_SRC_F32 && (kk & 31) == 0 && x + i + 8 < v->extent)
             _mm_prefetch((const char *)v->data + ((size_t)(x + i + 8) * v->ld + (size_t)k) * 2, _MM_HINT_T0);
           r[i] = x + i < v->extent ? load8(v->data, (size_t)(x + i) * v->ld + k, kind, km) : _mm256_setzero_ps();
         }
@@ -73,9 +73,9 @@ CK_F32_TARGET static ALWAYS_INLINE void pack_kcontig(
 /// x-contiguous source (A transposed, B not transposed): each stored row k is copied whole,
 /// NR (or MR) values per panel.
 CK_F32_TARGET static ALWAYS_INLINE void pack_xcontig(
-  const ck_f32_view *v, int kind, int width, int x0, int count, int k0, int kc, float *dst
+  const ck_gemm_view *v, int kind, int width, int x0, int count, int k0, int kc, float *dst
 ) {
-  const size_t bytes = kind == CK_BF16_SRC_F32 ? 4 : 2;
+  const size_t bytes = kind == CK_GEMM_SRC_F32 ? 4 : 2;
   for (int kk = 0; kk < kc; kk++) {
     const int k = k0 + kk;
     const size_t row = (size_t)k * v->ld;
@@ -96,51 +96,14 @@ CK_F32_TARGET static ALWAYS_INLINE void pack_xcontig(
   if (v->kcontig) pack_kcontig(v, KIND, width, x0, count, k0, kc, dst);          \
   else pack_xcontig(v, KIND, width, x0, count, k0, kc, dst);
 
-CK_F32_TARGET void ck_f32_pack_block(const ck_f32_view *v, int width, int x0, int count, int k0, int kc, float *dst) {
+CK_F32_TARGET void ck_f32_pack_block(const ck_gemm_view *v, int width, int x0, int count, int k0, int kc, void *out) {
+  float *dst = out;
   // One specialisation per source kind so that the per-element branch folds away.
   switch (v->kind) {
   case CK_GEMM_SRC_CONV: ck_conv_pack_f32((const ck_conv_source *)v->data, x0, count, k0, kc, dst); break;
-  case CK_BF16_SRC_F16: PACK_BLOCK_FOR(CK_BF16_SRC_F16) break;
-  case CK_BF16_SRC_BF16: PACK_BLOCK_FOR(CK_BF16_SRC_BF16) break;
-  default: PACK_BLOCK_FOR(CK_BF16_SRC_F32) break;
-  }
-}
-
-// MARK: - Whole-matrix packing (public)
-
-size_t ck_f32_packed_count(int side, int rows, int cols) {
-  if (rows <= 0 || cols <= 0) return 0;
-  int width = side == CK_BF16_SIDE_A ? CK_F32_MR : CK_F32_NR;
-  int x = side == CK_BF16_SIDE_A ? rows : cols, k = side == CK_BF16_SIDE_A ? cols : rows;
-  return (size_t)ck_f32_round_up(x, width) * (size_t)k;
-}
-
-int ck_f32_panel_count(int side, int rows, int cols) {
-  int x = side == CK_BF16_SIDE_A ? rows : cols;
-  int width = side == CK_BF16_SIDE_A ? CK_F32_MR : CK_F32_NR;
-  return x <= 0 ? 0 : (x + width - 1) / width;
-}
-
-void ck_f32_pack_panels(int side, const float *src, size_t ld, int trans, int rows, int cols, int panel0, int panel1, float *dst) {
-  ck_f32_pack_panels_from(side, CK_BF16_SRC_F32, src, ld, trans, rows, cols, panel0, panel1, dst);
-}
-
-void ck_f32_pack_panels_from(
-  int side, int kind, const void *src, size_t ld, int trans, int rows, int cols, int panel0, int panel1, float *dst
-) {
-  if (rows <= 0 || cols <= 0 || panel0 >= panel1) return;
-  int isA = side == CK_BF16_SIDE_A;
-  int width = isA ? CK_F32_MR : CK_F32_NR;
-  ck_f32_view v = {
-    .data = src, .kind = kind, .ld = ld, .kcontig = isA ? !trans : trans,
-    .extent = isA ? rows : cols, .depth = isA ? cols : rows,
-  };
-  int xp = ck_f32_round_up(v.extent, width);
-  for (int k0 = 0; k0 < v.depth; k0 += CK_F32_KC) {
-    int kc = v.depth - k0 < CK_F32_KC ? v.depth - k0 : CK_F32_KC;
-    // Block k0 occupies [k0·xp, (k0 + kc)·xp) floats; its panel q starts q·width·kc further.
-    float *block = dst + (size_t)k0 * (size_t)xp + (size_t)panel0 * width * kc;
-    ck_f32_pack_block(&v, width, panel0 * width, (panel1 - panel0) * width, k0, kc, block);
+  case CK_GEMM_SRC_F16: PACK_BLOCK_FOR(CK_GEMM_SRC_F16) break;
+  case CK_GEMM_SRC_BF16: PACK_BLOCK_FOR(CK_GEMM_SRC_BF16) break;
+  default: PACK_BLOCK_FOR(CK_GEMM_SRC_F32) break;
   }
 }
 
@@ -152,11 +115,7 @@ void ck_conv_pack_block(const ck_conv_source *s, int bf16, int x0, int count, in
 }
 
 void ck_dense_pack_block(const float *src, size_t ld, int k, int n, int bf16, int x0, int count, int k0, int kc, void *dst) {
-  if (bf16) {
-    ck_bf16_view v = { .data = src, .kind = CK_BF16_SRC_F32, .ld = ld, .kcontig = 0, .extent = n, .depth = k };
-    ck_bf16_pack_block(&v, CK_BF16_NR, x0, count, k0, kc, (uint32_t *)dst);
-  } else {
-    ck_f32_view v = { .data = src, .kind = CK_BF16_SRC_F32, .ld = ld, .kcontig = 0, .extent = n, .depth = k };
-    ck_f32_pack_block(&v, CK_F32_NR, x0, count, k0, kc, (float *)dst);
-  }
+  const ck_gemm_kernel *kernel = bf16 ? &ck_avx512_bf16_kernel : &ck_avx512_f32_kernel;
+  ck_gemm_view v = { .data = src, .kind = CK_GEMM_SRC_F32, .ld = ld, .kcontig = 0, .extent = n, .depth = k };
+  kernel->pack_b(&v, kernel->nr, x0, count, k0, kc, dst);
 }

@@ -36,33 +36,9 @@ public enum Attention {
             v.withUnsafeBufferPointer { vb in
               let (qBase, kBase, vBase) = (qb.baseAddress!, kb.baseAddress!, vb.baseAddress!)
               if precision == .bf16, BF16GEMM.isAvailable {
-                let heads = packHeads(shape, k: kBase, v: vBase) { kT, vh in
-                  (PackedBF16Matrix(side: .b, rows: d, columns: tk, floats: kT, leadingDimension: width, transposed: true),
-                   PackedBF16Matrix(side: .b, rows: tk, columns: d, floats: vh, leadingDimension: width))
-                }
-                run(shape, q: qBase, out: out.baseAddress!) { bh, qRows, rows, scores in
-                  BF16GEMM.multiply(
-                    m: rows, n: tk, k: d, a: .floats(qRows, leadingDimension: width), b: .packed(heads[bh].0),
-                    c: scores, ldc: tk, rows: 0..<rows, columns: 0..<tk)
-                } weighted: { bh, scores, rows, oRows in
-                  BF16GEMM.multiply(
-                    m: rows, n: d, k: tk, a: .floats(scores, leadingDimension: tk), b: .packed(heads[bh].1),
-                    c: oRows, ldc: width, rows: 0..<rows, columns: 0..<d)
-                }
+                packedProducts(BF16GEMM.self, shape, q: qBase, k: kBase, v: vBase, out: out.baseAddress!)
               } else if F32GEMM.isAvailable {
-                let heads = packHeads(shape, k: kBase, v: vBase) { kT, vh in
-                  (PackedF32Matrix(side: .b, rows: d, columns: tk, floats: kT, leadingDimension: width, transposed: true),
-                   PackedF32Matrix(side: .b, rows: tk, columns: d, floats: vh, leadingDimension: width))
-                }
-                run(shape, q: qBase, out: out.baseAddress!) { bh, qRows, rows, scores in
-                  F32GEMM.multiply(
-                    m: rows, n: tk, k: d, a: .floats(qRows, leadingDimension: width), b: .packed(heads[bh].0),
-                    c: scores, ldc: tk, rows: 0..<rows, columns: 0..<tk)
-                } weighted: { bh, scores, rows, oRows in
-                  F32GEMM.multiply(
-                    m: rows, n: d, k: tk, a: .floats(scores, leadingDimension: tk), b: .packed(heads[bh].1),
-                    c: oRows, ldc: width, rows: 0..<rows, columns: 0..<d)
-                }
+                packedProducts(F32GEMM.self, shape, q: qBase, k: kBase, v: vBase, out: out.baseAddress!)
               } else {
                 GEMM.withSingleThreadedBLAS { blas in
                   run(shape, q: qBase, out: out.baseAddress!) { bh, qRows, rows, scores in
@@ -89,6 +65,27 @@ public enum Attention {
     var blocks: Int { (tq + rowsPerBlock - 1) / rowsPerBlock }
     /// Where head `bh` (batch · heads + head) starts in K or V.
     func offset(_ bh: Int) -> Int { (bh / heads) * tk * width + (bh % heads) * d }
+  }
+
+  /// Both products by sdedit's packed GEMM for `Element`, with each head's kᵀ and v packed once.
+  static func packedProducts<Element>(
+    _: PackedGEMM<Element>.Type, _ s: Shape, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+    out: UnsafeMutablePointer<Float>
+  ) {
+    let (d, tk, width) = (s.d, s.tk, s.width)
+    let heads = packHeads(s, k: k, v: v) { kT, vh in
+      (PackedMatrix<Element>(side: .b, rows: d, columns: tk, floats: kT, leadingDimension: width, transposed: true),
+       PackedMatrix<Element>(side: .b, rows: tk, columns: d, floats: vh, leadingDimension: width))
+    }
+    run(s, q: q, out: out) { bh, qRows, rows, scores in
+      PackedGEMM<Element>.multiply(
+        m: rows, n: tk, k: d, a: .floats(qRows, leadingDimension: width), b: .packed(heads[bh].0),
+        c: scores, ldc: tk, rows: 0..<rows, columns: 0..<tk)  // [rows, Tk]
+    } weighted: { bh, scores, rows, oRows in
+      PackedGEMM<Element>.multiply(
+        m: rows, n: d, k: tk, a: .floats(scores, leadingDimension: tk), b: .packed(heads[bh].1),
+        c: oRows, ldc: width, rows: 0..<rows, columns: 0..<d)  // [rows, d]
+    }
   }
 
   /// Packs the kᵀ `[d × Tk]` and v `[Tk × d]` of every (batch, head) once, in parallel.

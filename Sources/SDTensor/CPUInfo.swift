@@ -14,11 +14,12 @@ public enum CPUInfo {
     return "unknown CPU"
   }()
 
-  /// The kernel that runs the matrix products of `precision` here: "AVX-512 BF16",
-  /// "AVX-512 FP32" or "OpenBLAS" (bf16 falls back to the fp32 path where the CPU lacks it).
+  /// The kernel that runs the matrix products of `precision` here — the name of its row in the
+  /// GEMM kernel table ("AVX-512 BF16", "AVX-512 FP32") or "OpenBLAS". bf16 falls back to the
+  /// fp32 path where the CPU has no bf16 kernel, as `MatrixWeight` and `Attention` do.
   public static func kernelPath(for precision: Precision) -> String {
-    if precision == .bf16, BF16GEMM.isAvailable { return "AVX-512 BF16" }
-    return F32GEMM.isAvailable ? "AVX-512 FP32" : "OpenBLAS"
+    let kernel = precision == .bf16 ? BF16Element.kernel ?? F32Element.kernel : F32Element.kernel
+    return kernel?.name ?? "OpenBLAS"
   }
 
   /// The GEMM path for each precision.

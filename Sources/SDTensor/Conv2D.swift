@@ -205,12 +205,26 @@ enum PackedConvolution {
     weight: MatrixWeight, packedA: PackedF32Matrix? = nil, source: ck_conv_source, pointwise: Bool,
     into c: UnsafeMutablePointer<Float>
   ) {
-    let m = weight.shape[0], k = Int(source.channels) * Int(source.kernel_h) * Int(source.kernel_w)
+    withExtendedLifetime((weight, packedA)) {
+      if let packed = weight.packed {
+        run(BF16GEMM.self, m: weight.shape[0], a: .packed(packed), source: source, pointwise: pointwise, into: c)
+      } else {
+        // fp32 products: the weight packed at load or for this call, or its 16-bit values.
+        let a = (packedA ?? weight.packedFloat).map { F32GEMM.Operand.packed($0) } ?? weight.halves!.operand(transposed: false)
+        run(F32GEMM.self, m: weight.shape[0], a: a, source: source, pointwise: pointwise, into: c)
+      }
+    }
+  }
+
+  /// The product with the `m`-row weight `a` (which must outlive the call) by `Element`'s kernel.
+  static func run<Element>(
+    _: PackedGEMM<Element>.Type, m: Int, a: PackedGEMM<Element>.Operand, source: ck_conv_source, pointwise: Bool,
+    into c: UnsafeMutablePointer<Float>
+  ) {
+    let k = Int(source.channels) * Int(source.kernel_h) * Int(source.kernel_w)
     let n = Int(source.out_h) * Int(source.out_w)
     FLOPCounter.add(2 * m * n * k)
-    let bf16 = weight.packed != nil
-    let rowPanel = bf16 ? BF16GEMM.rowPanel : F32GEMM.rowPanel
-    let columnPanel = bf16 ? BF16GEMM.columnPanel : F32GEMM.columnPanel
+    let rowPanel = PackedGEMM<Element>.rowPanel, columnPanel = PackedGEMM<Element>.columnPanel
     let rowUnits = (m + rowPanel - 1) / rowPanel, columnUnits = (n + columnPanel - 1) / columnPanel
     let chunks = Swift.min(Threading.threadCount, Swift.max(1, 2 * m * n * k / (1 << 21)))
     // Pixel ranges are balanced to within a panel; with few panels, split the channels (each
@@ -219,31 +233,16 @@ enum PackedConvolution {
     let units = splitColumns ? columnUnits : rowUnits
     var source = source
     let image = source.image
-    // fp32 products: the weight packed at load or for this call, or its 16-bit values.
-    let f32A: F32GEMM.Operand? = (packedA ?? weight.packedFloat).map { .packed($0) } ?? weight.halves?.operand(transposed: false)
-    withExtendedLifetime((weight, packedA)) {
-      withUnsafePointer(to: &source) { src in
-        let data = pointwise ? UnsafeRawPointer(image) : UnsafeRawPointer(src)
-        let kind = pointwise ? CK_BF16_SRC_F32 : CK_GEMM_SRC_CONV
-        Threading.parallelFor(units, grain: Swift.max(1, units / chunks)) { range in
-          let rows = splitColumns ? 0..<m : range.lowerBound * rowPanel..<Swift.min(m, range.upperBound * rowPanel)
-          let columns = splitColumns
-            ? range.lowerBound * columnPanel..<Swift.min(n, range.upperBound * columnPanel) : 0..<n
-          if let packed = weight.packed {
-            var a = ck_bf16_operand(packed: packed.bits, data: nil, kind: CK_BF16_SRC_F32, ld: 0, trans: 0)
-            var b = ck_bf16_operand(packed: nil, data: data, kind: kind, ld: n, trans: 0)
-            let count = ck_bf16_gemm_scratch_count(Int32(rows.count), Int32(columns.count), Int32(k), 1, 0)
-            let scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(count, 32))
-            defer { scratch.deallocate() }
-            ck_bf16_gemm(
-              Int32(m), Int32(n), Int32(k), &a, &b, c, n, 0, Int32(rows.lowerBound), Int32(rows.upperBound),
-              Int32(columns.lowerBound), Int32(columns.upperBound), scratch)
-          } else {
-            var a = f32A!.cOperand
-            var b = ck_f32_operand(packed: nil, data: data, kind: kind, ld: n, trans: 0)
-            F32GEMM.run(m: m, n: n, k: k, a: &a, b: &b, c: c, ldc: n, accumulate: false, rows: rows, columns: columns)
-          }
-        }
+    withUnsafePointer(to: &source) { src in
+      let data = pointwise ? UnsafeRawPointer(image) : UnsafeRawPointer(src)
+      let kind = pointwise ? CK_GEMM_SRC_F32 : CK_GEMM_SRC_CONV
+      Threading.parallelFor(units, grain: Swift.max(1, units / chunks)) { range in
+        let rows = splitColumns ? 0..<m : range.lowerBound * rowPanel..<Swift.min(m, range.upperBound * rowPanel)
+        let columns = splitColumns
+          ? range.lowerBound * columnPanel..<Swift.min(n, range.upperBound * columnPanel) : 0..<n
+        var ca = a.cOperand
+        var cb = ck_gemm_operand(packed: nil, data: data, kind: kind, ld: n, trans: 0)
+        PackedGEMM<Element>.run(m: m, n: n, k: k, a: &ca, b: &cb, c: c, ldc: n, accumulate: false, rows: rows, columns: columns)
       }
     }
   }

@@ -37,7 +37,7 @@ public struct MatrixWeight: Sendable {
   public init(_ tensor: Tensor, role: Role, precision: Precision = .fp32) {
     shape = tensor.shape
     self.role = role
-    let side: PackedBF16Matrix.Side = role == .linear ? .b : .a
+    let side: GEMMSide = role == .linear ? .b : .a
     let transposed = role == .linear
     var float: Tensor?, packed: PackedBF16Matrix?, packedFloat: PackedF32Matrix?
     if precision == .bf16, BF16GEMM.isAvailable {
@@ -62,7 +62,7 @@ public struct MatrixWeight: Sendable {
     let columns = shape.dropFirst().reduce(1, *)
     guard columns > 0 else { return nil }
     // Stored row-major [rows, columns]; linear uses the transpose as B, conv the matrix as A.
-    let (side, logical, transposed): (PackedBF16Matrix.Side, (Int, Int), Bool) =
+    let (side, logical, transposed): (GEMMSide, (Int, Int), Bool) =
       role == .linear ? (.b, (columns, rows), true) : (.a, (rows, columns), false)
     let packed = isBFloat16
       ? PackedBF16Matrix(

@@ -40,74 +40,107 @@ void ck_keep_freed_blocks(size_t max_block_bytes);
 // madvise(MADV_HUGEPAGE); a no-op elsewhere or where THP is disabled). pointer: 2 MiB aligned.
 void ck_advise_huge_pages(void *pointer, size_t bytes);
 
-// MARK: - BF16 GEMM (BF16Pack.c, BF16GEMM.c)
+// MARK: - Packed GEMMs (GEMMDriver.c, GEMMKernels.c; micro-kernels in F32Kernel.c, BF16Kernel.c)
 //
-// C[m×n] = op(A)[m×k] · op(B)[k×n] (+ C) with bf16 operands and fp32 accumulation, on CPUs with
-// AVX512_BF16 (check ck_bf16_gemm_available() first; every other entry point assumes it).
-// Operands are packed into bf16 "k-pair panels": A into panels of MR rows, B into panels of NR
-// columns, in k blocks of KC; a packed matrix is made once (weights) and reused by every call.
+// C[m×n] = op(A)[m×k] · op(B)[k×n] (+ C), fp32 C and accumulation, with operands in an element
+// type of the kernel's: fp32 (values copied exactly) or bf16 (rounded to nearest even).
+// One GotoBLAS-style blocking driver serves every micro-kernel: operands are packed into
+// "panels" — A into panels of MR rows, B into panels of NR columns, in k blocks of KC — and a
+// packed matrix is made once (weights) and reused by every call. What a CPU adds is one row of
+// the kernel table (ck_gemm_kernel): its element type, tile and blocking sizes, packing and
+// micro-kernel functions.
+// Each C element's k-sum runs in one fixed order (k blocks in order, k ascending within a
+// block, one accumulator lane per element) whatever range of C a call computes.
 
 /// Which operand a matrix is packed as.
-#define CK_BF16_SIDE_A 0
-#define CK_BF16_SIDE_B 1
-/// Element type of a source matrix.
-#define CK_BF16_SRC_F32 0
-#define CK_BF16_SRC_BF16 1
-#define CK_BF16_SRC_F16 2
+#define CK_GEMM_SIDE_A 0
+#define CK_GEMM_SIDE_B 1
+/// Element type of a raw operand's memory.
+#define CK_GEMM_SRC_F32 0
+#define CK_GEMM_SRC_BF16 1
+#define CK_GEMM_SRC_F16 2
+/// A convolution's column matrix read from the image: the operand's `data` points at a
+/// ck_conv_source (B side, not transposed).
+#define CK_GEMM_SRC_CONV 3
 
-/// 1 when the CPU and OS support AVX-512 F/BW/VL + BF16 (cpuid + xgetbv), else 0.
-int ck_bf16_gemm_available(void);
-/// Panel widths: rows per A panel (MR), columns per B panel (NR).
-int ck_bf16_gemm_mr(void);
-int ck_bf16_gemm_nr(void);
+/// Element type of packed panels: what a product's operands are rounded to.
+#define CK_GEMM_F32 0
+#define CK_GEMM_BF16 1
 
-/// uint16 elements of a packed matrix. `rows × cols` is the logical op(A) (m × k, side A) or
-/// op(B) (k × n, side B), whatever the stored layout.
-size_t ck_bf16_packed_count(int side, int rows, int cols);
+/// One operand as the micro-kernel's packing reads it: element (x, kk) of op(A) (x = row) or
+/// of op(B)ᵀ (x = column). `kcontig` says the k index is the contiguous one in memory.
+typedef struct ck_gemm_view {
+  const void *data;
+  int kind;       // CK_GEMM_SRC_*
+  size_t ld;      // elements between consecutive rows of the stored matrix
+  int kcontig;    // 1: element at data[x·ld + kk]; 0: at data[kk·ld + x]
+  int extent;     // valid x values: [0, extent)
+  int depth;      // valid k values: [0, depth)
+} ck_gemm_view;
+
+/// A micro-kernel and the blocking around it: one row of the kernel table.
+typedef struct ck_gemm_kernel {
+  const char *name;    // e.g. "AVX-512 BF16"
+  int element;         // CK_GEMM_F32 or CK_GEMM_BF16: the packed panels' element type
+  int element_bytes;   // bytes per packed element
+  int mr, nr;          // micro-tile: rows per A panel, columns per B panel
+  int k_group;         // k values packed together (bf16 pairs: 2); KC, MC-blocks' k padded to it
+  int kc, mc, nc;      // k per cache block; rows of a per-call A block; columns of a B block
+  /// 1: with A packed per call (its MC block L2-resident), each B micro-panel stays in L1 while
+  /// the block's A panels stream past it; 0: the A micro-panel stays in L1 and B panels stream.
+  int b_panel_in_l1;
+  /// Packs panels of `width` (mr for side A, nr for side B) covering x ∈ [x0, x0 + count)
+  /// (whole panels) for the k block [k0, k0 + kc) into `dst`: panel q at dst + q·width·kc
+  /// elements, laid out as `tile` reads it. Out-of-range x or k read as zero.
+  void (*pack_a)(const ck_gemm_view *v, int width, int x0, int count, int k0, int kc, void *dst);
+  void (*pack_b)(const ck_gemm_view *v, int width, int x0, int count, int k0, int kc, void *dst);
+  /// C[rows × cols] (+)= A panel · B panel over a k block of `kc` (rows ≤ mr, cols ≤ nr).
+  void (*tile)(const void *a, const void *b, int kc, float *c, size_t ldc, int accumulate, int rows, int cols);
+  /// 1 when this CPU and OS run it (cpuid + xgetbv, and no SDEDIT_DISABLE_* switch).
+  int (*available)(void);
+} ck_gemm_kernel;
+
+/// The preferred kernel for panels of `element` that runs here, or NULL (then use OpenBLAS).
+/// Probed once; rows are tried fastest first.
+const ck_gemm_kernel *ck_gemm_kernel_for(int element);
+
+/// Elements of a packed matrix. `rows × cols` is the logical op(A) (m × k, side A) or op(B)
+/// (k × n, side B), whatever the stored layout.
+size_t ck_gemm_packed_count(const ck_gemm_kernel *kernel, int side, int rows, int cols);
 /// Number of panels (MR rows of A or NR columns of B) of a packed matrix.
-int ck_bf16_panel_count(int side, int rows, int cols);
+int ck_gemm_panel_count(const ck_gemm_kernel *kernel, int side, int rows, int cols);
 /// Packs panels [panel0, panel1) of the logical `rows × cols` operand into `dst` (sized by
-/// ck_bf16_packed_count; calls for disjoint panel ranges may run in parallel). `src` holds
-/// elements of `kind`; row-major with leading dimension `ld`, stored transposed when `trans`
-/// (then it is `cols × rows`). fp32 and fp16 round to bf16 to nearest even.
-void ck_bf16_pack_panels(
-  int side, int kind, const void *src, size_t ld, int trans, int rows, int cols,
-  int panel0, int panel1, uint16_t *dst);
+/// ck_gemm_packed_count; calls for disjoint panel ranges may run in parallel). `src` holds
+/// elements of `kind` (CK_GEMM_SRC_F32, _F16 or _BF16); row-major with leading dimension `ld`,
+/// stored transposed when `trans` (then it is `cols × rows`). 16-bit values are widened
+/// exactly; values are then rounded to the kernel's element (bf16: to nearest even).
+void ck_gemm_pack_panels(
+  const ck_gemm_kernel *kernel, int side, int kind, const void *src, size_t ld, int trans, int rows, int cols,
+  int panel0, int panel1, void *dst);
 
-/// One GEMM operand: a packed matrix (`packed` non-NULL, made for this side and shape) or a raw
-/// matrix that the GEMM packs block by block into scratch (`data`, `kind`, `ld`, `trans` as for
-/// ck_bf16_pack_panels).
+/// One GEMM operand: a packed matrix (`packed` non-NULL, made by the same kernel for this side
+/// and shape) or a raw matrix that the GEMM packs block by block into scratch (`data`, `kind`,
+/// `ld`, `trans` as for ck_gemm_pack_panels; `kind` CK_GEMM_SRC_CONV on side B).
 typedef struct {
-  const uint16_t *packed;
+  const void *packed;
   const void *data;
   int kind;
   size_t ld;
   int trans;
-} ck_bf16_operand;
+} ck_gemm_operand;
 
-/// uint16 elements of scratch that ck_bf16_gemm needs for a `rows × cols` range of C.
-size_t ck_bf16_gemm_scratch_count(int rows, int cols, int k, int a_packed, int b_packed);
+/// Bytes of scratch that ck_gemm needs for a `rows × cols` range of C with these operands.
+size_t ck_gemm_scratch_bytes(
+  const ck_gemm_kernel *kernel, int rows, int cols, int k, const ck_gemm_operand *a, const ck_gemm_operand *b);
 /// C rows [row0, row1) × columns [col0, col1) of op(A)·op(B); `c` points at C(0, 0) (row-major,
 /// leading dimension ldc). `accumulate` 0: C = A·B; 1: C += A·B. row0 must be a multiple of MR
 /// when A is packed, col0 a multiple of NR when B is packed. Single-threaded and re-entrant:
 /// disjoint ranges may run in parallel, each with its own `scratch`.
-void ck_bf16_gemm(
-  int m, int n, int k, const ck_bf16_operand *a, const ck_bf16_operand *b,
-  float *c, size_t ldc, int accumulate, int row0, int row1, int col0, int col1, uint16_t *scratch);
+void ck_gemm(
+  const ck_gemm_kernel *kernel, int m, int n, int k, const ck_gemm_operand *a, const ck_gemm_operand *b,
+  float *c, size_t ldc, int accumulate, int row0, int row1, int col0, int col1, void *scratch);
 
-
-// MARK: - FP32 GEMM and implicit-im2col convolution operands (F32Pack.c, F32GEMM.c, ConvPack.c)
-//
-// C[m×n] = op(A)[m×k] · op(B)[k×n] (+ C) in fp32 on CPUs with AVX-512 F (check
-// ck_f32_gemm_available() first). Same design as the BF16 GEMM: A in panels of MR rows, B in
-// panels of NR columns, k blocks of KC, fp32 values (no rounding: packing is a copy).
-// Each C element's k-sum runs in one fixed order (k blocks in order, k ascending within a
-// block, one FMA chain per element) whatever range of C a call computes.
-
-/// Element kind of an operand that is a convolution's column matrix, read from the image: the
-/// operand's `data` points at a ck_conv_source (B side, not transposed). Accepted by both the
-/// fp32 and the bf16 GEMM (ck_bf16_operand.kind / ck_f32_operand.kind).
-#define CK_GEMM_SRC_CONV 3
+// MARK: - Implicit-im2col convolution operands (ConvPack.c)
 
 /// One image of a 2-D convolution (NCHW, groups 1) seen as its im2col matrix
 /// [channels·kernel_h·kernel_w × out_h·out_w]: row (c, ky, kx), column (oy, ox) holds
@@ -127,42 +160,6 @@ typedef struct {
   const float *norm_scale, *norm_shift;
   int norm_silu;
 } ck_conv_source;
-
-/// 1 when the CPU and OS support AVX-512 F/BW/VL (cpuid + xgetbv), else 0.
-int ck_f32_gemm_available(void);
-int ck_f32_gemm_mr(void);
-int ck_f32_gemm_nr(void);
-/// Floats of a packed matrix (logical rows × cols as for ck_bf16_packed_count).
-size_t ck_f32_packed_count(int side, int rows, int cols);
-int ck_f32_panel_count(int side, int rows, int cols);
-/// Packs panels [panel0, panel1) of the logical `rows × cols` fp32 operand (stored row-major,
-/// leading dimension `ld`, transposed when `trans`) into `dst`.
-void ck_f32_pack_panels(int side, const float *src, size_t ld, int trans, int rows, int cols, int panel0, int panel1, float *dst);
-/// The same from a source of element `kind` (CK_BF16_SRC_F32, _F16 or _BF16: 16-bit bits are
-/// widened exactly).
-void ck_f32_pack_panels_from(
-  int side, int kind, const void *src, size_t ld, int trans, int rows, int cols, int panel0, int panel1, float *dst);
-
-/// One fp32 GEMM operand: packed (`packed` non-NULL), raw memory of `kind` CK_BF16_SRC_F32,
-/// _F16 or _BF16 (16-bit bits widened exactly while packing) or a convolution's column matrix
-/// (`kind` CK_GEMM_SRC_CONV, B only).
-typedef struct {
-  const float *packed;
-  const void *data;
-  int kind;
-  size_t ld;
-  int trans;
-} ck_f32_operand;
-
-/// Floats of scratch that ck_f32_gemm needs for a `rows × cols` range of C with fp32 or
-/// convolution operands (ck_f32_gemm_scratch_for covers every kind).
-size_t ck_f32_gemm_scratch_count(int rows, int cols, int k, int a_packed, int b_packed);
-/// Floats of scratch that ck_f32_gemm needs for a `rows × cols` range of C with these operands.
-size_t ck_f32_gemm_scratch_for(int rows, int cols, int k, const ck_f32_operand *a, const ck_f32_operand *b);
-/// C rows [row0, row1) × columns [col0, col1) of op(A)·op(B), as ck_bf16_gemm.
-void ck_f32_gemm(
-  int m, int n, int k, const ck_f32_operand *a, const ck_f32_operand *b,
-  float *c, size_t ldc, int accumulate, int row0, int row1, int col0, int col1, float *scratch);
 
 /// Test hook: packs panels of the column matrix of `s` covering columns [x0, x0 + count) and
 /// k block [k0, k0 + kc) as the GEMMs do: fp32 panels (`bf16` 0, `dst` float) or bf16 k-pair

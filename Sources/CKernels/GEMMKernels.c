@@ -1,0 +1,17 @@
+// The packed GEMMs' kernel table: one row per micro-kernel, fastest first, each with the probe
+// that says whether this CPU runs it. A new instruction set (AMX's tdpbf16ps for bf16 panels)
+// is one more row here and one more kernel file; the driver (GEMMDriver.c) does not change.
+#include "BF16Internal.h"
+#include "F32Internal.h"
+
+static const ck_gemm_kernel *const kernels[] = {
+  &ck_avx512_bf16_kernel,  // vdpbf16ps, 8 × 48 (BF16Kernel.c)
+  &ck_avx512_f32_kernel,   // vfmadd231ps, 8 × 48 (F32Kernel.c)
+};
+
+const ck_gemm_kernel *ck_gemm_kernel_for(int element) {
+  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+    if (kernels[i]->element == element && kernels[i]->available()) return kernels[i];
+  }
+  return NULL;
+}
