@@ -1,6 +1,7 @@
 // The AVX-512 BF16 row of the GEMM kernel table: an 8 × 48 `vdpbf16ps` micro-kernel over bf16
-// k-pair panels (packed by BF16Pack.c), fp32 accumulation. The blocking is GEMMDriver.c's.
+// k-pair panels (packed by BF16Pack.c), fp32 accumulation. The blocking is GEMMDriver.h's.
 #include "BF16Internal.h"
+#include "GEMMDriver.h"
 #include "TileStore.h"
 #include <immintrin.h>
 
@@ -34,10 +35,18 @@ DEFINE_KERNEL(3)
 
 /// One C tile (`kc` even): the narrowest kernel that covers `cols` (a B panel's padding beyond
 /// the matrix is zero, so skipping whole vectors of it changes nothing).
-static void tile(const void *a, const void *b, int kc, float *c, size_t ldc, int accumulate, int rows, int cols) {
+static inline void tile(const void *a, const void *b, int kc, float *c, size_t ldc, int accumulate, int rows, int cols) {
   if (cols > 32) kernel_3(a, b, kc / 2, c, ldc, accumulate, rows, cols);
   else if (cols > 16) kernel_2(a, b, kc / 2, c, ldc, accumulate, rows, cols);
   else kernel_1(a, b, kc / 2, c, ldc, accumulate, rows, cols);
+}
+
+/// The blocking driver with this row folded in.
+static void gemm(
+  int m, int n, int k, const ck_gemm_operand *a, const ck_gemm_operand *b, float *c, size_t ldc, int accumulate,
+  int row0, int row1, int col0, int col1, void *scratch
+) {
+  ck_gemm_blocked(&ck_avx512_bf16_kernel, m, n, k, a, b, c, ldc, accumulate, row0, row1, col0, col1, scratch);
 }
 
 const ck_gemm_kernel ck_avx512_bf16_kernel = {
@@ -45,5 +54,5 @@ const ck_gemm_kernel ck_avx512_bf16_kernel = {
   .mr = MR, .nr = NR, .k_group = 2, .kc = CK_BF16_KC, .mc = CK_BF16_MC, .nc = CK_BF16_NC,
   .b_panel_in_l1 = 1,  // a 24 KB B micro-panel fits a 32 KB L1d
   .pack_a = ck_bf16_pack_block, .pack_b = ck_bf16_pack_block, .tile = tile,
-  .available = ck_cpu_has_avx512_bf16,
+  .available = ck_cpu_has_avx512_bf16, .gemm = gemm,
 };

@@ -1,6 +1,7 @@
 // The AVX-512 FP32 row of the GEMM kernel table: an 8 × 48 FMA micro-kernel over fp32 panels
-// (packed by F32Pack.c, convolution columns by ConvPack.c). The blocking is GEMMDriver.c's.
+// (packed by F32Pack.c, convolution columns by ConvPack.c). The blocking is GEMMDriver.h's.
 #include "F32Internal.h"
+#include "GEMMDriver.h"
 #include "TileStore.h"
 #include <immintrin.h>
 
@@ -31,10 +32,18 @@ DEFINE_KERNEL(2)
 DEFINE_KERNEL(3)
 
 /// One C tile with the narrowest kernel covering `cols` (whole skipped vectors are padding).
-static void tile(const void *a, const void *b, int kc, float *c, size_t ldc, int accumulate, int rows, int cols) {
+static inline void tile(const void *a, const void *b, int kc, float *c, size_t ldc, int accumulate, int rows, int cols) {
   if (cols > 32) kernel_3(a, b, kc, c, ldc, accumulate, rows, cols);
   else if (cols > 16) kernel_2(a, b, kc, c, ldc, accumulate, rows, cols);
   else kernel_1(a, b, kc, c, ldc, accumulate, rows, cols);
+}
+
+/// The blocking driver with this row folded in.
+static void gemm(
+  int m, int n, int k, const ck_gemm_operand *a, const ck_gemm_operand *b, float *c, size_t ldc, int accumulate,
+  int row0, int row1, int col0, int col1, void *scratch
+) {
+  ck_gemm_blocked(&ck_avx512_f32_kernel, m, n, k, a, b, c, ldc, accumulate, row0, row1, col0, col1, scratch);
 }
 
 const ck_gemm_kernel ck_avx512_f32_kernel = {
@@ -42,5 +51,5 @@ const ck_gemm_kernel ck_avx512_f32_kernel = {
   .mr = MR, .nr = NR, .k_group = 1, .kc = CK_F32_KC, .mc = CK_F32_MC, .nc = CK_F32_NC,
   .b_panel_in_l1 = 0,  // a 48 KB B micro-panel does not fit a 32 KB L1d: the 8 KB A panel stays
   .pack_a = ck_f32_pack_block, .pack_b = ck_f32_pack_block, .tile = tile,
-  .available = ck_cpu_has_avx512,
+  .available = ck_cpu_has_avx512, .gemm = gemm,
 };

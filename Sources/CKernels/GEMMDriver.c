@@ -1,122 +1,22 @@
-// The packed GEMMs' one blocking driver (GotoBLAS / BLIS): the loop nest over packed panels,
-// the same for every micro-kernel. A kernel row (ck_gemm_kernel: F32Kernel.c, BF16Kernel.c)
-// supplies the element type, the tile and block sizes, the packing and the micro-kernel.
-//
-// Loop nest for one range of C (rows [row0, row1) × columns [col0, col1)):
-//   for each row block of A: MC rows when A is raw (up to MC_WIDE for a 16-bit A), all rows when packed
-//     for each KC-deep k block (in increasing k)
-//       A block = the packed A panels in place, or the raw rows packed into scratch (L2)
-//       for each NC-column block of B
-//         B block = the packed B panels in place, or the raw / convolution columns packed (L2)
-//         for each MR-row A micro-panel × each NR-column B micro-panel (which of the two is
-//         outer, i.e. stays in L1, is the kernel's b_panel_in_l1)
-//           micro-kernel: C tile (+)= A panel · B panel over the k block
-//
-// Determinism: a C element's value is (((C₀ +) S₀ + S₁) + …) where S_b is the kernel's sum
-// over k block b, started from zero in its own accumulator lane. Blocks start at multiples of
-// KC from k = 0 and a lane's sum does not depend on the tile's width or height, so the result
-// is the same for every split of C into ranges (threads).
-#include "CKernels.h"
-#include <string.h>
+// The packed GEMMs' entry points: each product runs its kernel row's instantiation of the one
+// blocking driver (GEMMDriver.h); scratch sizes and whole-matrix packing follow the row's sizes.
+#include "GEMMDriver.h"
 
-static inline int min_int(int x, int y) { return x < y ? x : y; }
-static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
-
-static ck_gemm_view view_of(const ck_gemm_operand *op, int isA, int m, int n, int k) {
-  ck_gemm_view v = {
-    .data = op->data, .kind = op->kind, .ld = op->ld,
-    .kcontig = isA ? !op->trans : op->trans, .extent = isA ? m : n, .depth = k,
-  };
-  return v;
-}
-
-/// Rows of A per row block for a range of `rows × cols`: all of them when A is packed; MC for a
-/// raw A, or up to MC_WIDE for a 16-bit one (a weight widened per call) when the range holds
-/// a single B block — then A panels are read once after packing, so a taller block costs no
-/// cache reuse, and it spares packing the B block (e.g. convolution columns) again per MC rows.
-#define MC_WIDE 1024
-static int a_block_rows(const ck_gemm_kernel *kernel, const ck_gemm_operand *a, int rows, int cols) {
-  if (a->packed) return rows;
-  if ((a->kind == CK_GEMM_SRC_F16 || a->kind == CK_GEMM_SRC_BF16) && cols <= kernel->nc) return min_int(rows, MC_WIDE);
-  return min_int(rows, kernel->mc);
+void ck_gemm(
+  const ck_gemm_kernel *kernel, int m, int n, int k, const ck_gemm_operand *a, const ck_gemm_operand *b,
+  float *c, size_t ldc, int accumulate, int row0, int row1, int col0, int col1, void *scratch
+) {
+  kernel->gemm(m, n, k, a, b, c, ldc, accumulate, row0, row1, col0, col1, scratch);
 }
 
 size_t ck_gemm_scratch_bytes(
   const ck_gemm_kernel *kernel, int rows, int cols, int k, const ck_gemm_operand *a, const ck_gemm_operand *b
 ) {
   if (rows <= 0 || cols <= 0 || k <= 0) return 0;
-  size_t kc = (size_t)min_int(kernel->kc, round_up(k, kernel->k_group)), count = 0;
-  if (!a->packed) count += (size_t)round_up(a_block_rows(kernel, a, rows, cols), kernel->mr) * kc;
-  if (!b->packed) count += (size_t)round_up(min_int(cols, kernel->nc), kernel->nr) * kc;
+  size_t kc = (size_t)ck_gemm_min(kernel->kc, ck_gemm_round_up(k, kernel->k_group)), count = 0;
+  if (!a->packed) count += (size_t)ck_gemm_round_up(ck_gemm_a_block_rows(kernel, a, rows, cols), kernel->mr) * kc;
+  if (!b->packed) count += (size_t)ck_gemm_round_up(ck_gemm_min(cols, kernel->nc), kernel->nr) * kc;
   return count * (size_t)kernel->element_bytes;
-}
-
-void ck_gemm(
-  const ck_gemm_kernel *kernel, int m, int n, int k, const ck_gemm_operand *a, const ck_gemm_operand *b,
-  float *c, size_t ldc, int accumulate, int row0, int row1, int col0, int col1, void *scratch
-) {
-  if (row1 > m) row1 = m;
-  if (col1 > n) col1 = n;
-  if (row0 >= row1 || col0 >= col1) return;
-  if (k <= 0) {
-    if (!accumulate)
-      for (int i = row0; i < row1; i++) memset(c + (size_t)i * ldc + col0, 0, sizeof(float) * (size_t)(col1 - col0));
-    return;
-  }
-  const int MR = kernel->mr, NR = kernel->nr, KC = kernel->kc, NC = kernel->nc;
-  const size_t bytes = (size_t)kernel->element_bytes;
-  const int kp = round_up(k, kernel->k_group);
-  const size_t mp = (size_t)round_up(m, MR), np = (size_t)round_up(n, NR);
-  const ck_gemm_view av = view_of(a, 1, m, n, k), bv = view_of(b, 0, m, n, k);
-  const int mcMax = a_block_rows(kernel, a, row1 - row0, col1 - col0);
-  // With a raw A its block is the L2-resident operand; a kernel whose B micro-panel fits L1
-  // then keeps it there while the block's A panels stream past.
-  const int bOuter = kernel->b_panel_in_l1 && !a->packed;
-  char *aScratch = scratch, *bScratch = scratch;
-  if (!a->packed) bScratch += (size_t)round_up(mcMax, MR) * (size_t)min_int(KC, kp) * bytes;
-
-  for (int ic = row0; ic < row1; ic += mcMax) {
-    const int mc = min_int(mcMax, row1 - ic);
-    for (int k0 = 0; k0 < kp; k0 += KC) {
-      const int kc = min_int(KC, kp - k0), add = accumulate || k0 > 0;
-      const size_t panelK = (size_t)kc * bytes;  // bytes per row (A) or column (B) of a panel
-      const char *aBlock;
-      if (a->packed) {
-        aBlock = (const char *)a->packed + ((size_t)k0 * mp + (size_t)ic * kc) * bytes;
-      } else {
-        kernel->pack_a(&av, MR, ic, mc, k0, kc, aScratch);
-        aBlock = aScratch;
-      }
-      for (int jc = col0; jc < col1; jc += NC) {
-        const int nc = min_int(NC, col1 - jc);
-        const char *bBlock;
-        if (b->packed) {
-          bBlock = (const char *)b->packed + ((size_t)k0 * np + (size_t)jc * kc) * bytes;
-        } else {
-          kernel->pack_b(&bv, NR, jc, nc, k0, kc, bScratch);
-          bBlock = bScratch;
-        }
-        float *cBlock = c + (size_t)ic * ldc + (size_t)jc;
-        if (bOuter) {
-          for (int jr = 0; jr < nc; jr += NR) {
-            const int cols = min_int(NR, nc - jr);
-            for (int ir = 0; ir < mc; ir += MR) {
-              kernel->tile(aBlock + (size_t)ir * panelK, bBlock + (size_t)jr * panelK, kc,
-                           cBlock + (size_t)ir * ldc + jr, ldc, add, min_int(MR, mc - ir), cols);
-            }
-          }
-        } else {
-          for (int ir = 0; ir < mc; ir += MR) {
-            const int rows = min_int(MR, mc - ir);
-            for (int jr = 0; jr < nc; jr += NR) {
-              kernel->tile(aBlock + (size_t)ir * panelK, bBlock + (size_t)jr * panelK, kc,
-                           cBlock + (size_t)ir * ldc + jr, ldc, add, rows, min_int(NR, nc - jr));
-            }
-          }
-        }
-      }
-    }
-  }
 }
 
 // MARK: - Whole-matrix packing
@@ -133,7 +33,7 @@ size_t ck_gemm_packed_count(const ck_gemm_kernel *kernel, int side, int rows, in
   if (rows <= 0 || cols <= 0) return 0;
   int width, x, k;
   side_geometry(kernel, side, rows, cols, &width, &x, &k);
-  return (size_t)round_up(x, width) * (size_t)round_up(k, kernel->k_group);
+  return (size_t)ck_gemm_round_up(x, width) * (size_t)ck_gemm_round_up(k, kernel->k_group);
 }
 
 int ck_gemm_panel_count(const ck_gemm_kernel *kernel, int side, int rows, int cols) {
@@ -150,10 +50,10 @@ void ck_gemm_pack_panels(
   int isA = side == CK_GEMM_SIDE_A, width, x, k;
   side_geometry(kernel, side, rows, cols, &width, &x, &k);
   ck_gemm_view v = { .data = src, .kind = kind, .ld = ld, .kcontig = isA ? !trans : trans, .extent = x, .depth = k };
-  const size_t xp = (size_t)round_up(x, width), bytes = (size_t)kernel->element_bytes;
-  const int kp = round_up(k, kernel->k_group);
+  const size_t xp = (size_t)ck_gemm_round_up(x, width), bytes = (size_t)kernel->element_bytes;
+  const int kp = ck_gemm_round_up(k, kernel->k_group);
   for (int k0 = 0; k0 < kp; k0 += kernel->kc) {
-    int kc = min_int(kernel->kc, kp - k0);
+    int kc = ck_gemm_min(kernel->kc, kp - k0);
     // Block k0 occupies elements [k0·xp, (k0 + kc)·xp); its panel q starts q·width·kc further.
     char *block = (char *)dst + ((size_t)k0 * xp + (size_t)panel0 * width * kc) * bytes;
     (isA ? kernel->pack_a : kernel->pack_b)(&v, width, panel0 * width, (panel1 - panel0) * width, k0, kc, block);

@@ -1,6 +1,6 @@
 // The packed GEMMs' kernel table: one row per micro-kernel, fastest first, each with the probe
 // that says whether this CPU runs it. A new instruction set (AMX's tdpbf16ps for bf16 panels)
-// is one more row here and one more kernel file; the driver (GEMMDriver.c) does not change.
+// is one more row here and one more kernel file; the driver (GEMMDriver.h) does not change.
 // A row's `available` probe also reads its switch (SDEDIT_DISABLE_AVX512 for both rows below;
 // an AMX row would read SDEDIT_DISABLE_AMX), so turning a row off picks the next one down:
 // AMX → AVX-512 BF16 for bf16 panels, and with no bf16 row left sdedit multiplies bf16

@@ -40,7 +40,7 @@ void ck_keep_freed_blocks(size_t max_block_bytes);
 // madvise(MADV_HUGEPAGE); a no-op elsewhere or where THP is disabled). pointer: 2 MiB aligned.
 void ck_advise_huge_pages(void *pointer, size_t bytes);
 
-// MARK: - Packed GEMMs (GEMMDriver.c, GEMMKernels.c; micro-kernels in F32Kernel.c, BF16Kernel.c)
+// MARK: - Packed GEMMs (GEMMDriver.h/.c, GEMMKernels.c; micro-kernels in F32Kernel.c, BF16Kernel.c)
 //
 // C[m×n] = op(A)[m×k] · op(B)[k×n] (+ C), fp32 C and accumulation, with operands in an element
 // type of the kernel's: fp32 (values copied exactly) or bf16 (rounded to nearest even).
@@ -78,13 +78,15 @@ typedef struct ck_gemm_view {
   int depth;      // valid k values: [0, depth)
 } ck_gemm_view;
 
+struct ck_gemm_operand;
+
 /// A micro-kernel and the blocking around it: one row of the kernel table.
 typedef struct ck_gemm_kernel {
   const char *name;    // e.g. "AVX-512 BF16"
   int element;         // CK_GEMM_F32 or CK_GEMM_BF16: the packed panels' element type
   int element_bytes;   // bytes per packed element
   int mr, nr;          // micro-tile: rows per A panel, columns per B panel
-  int k_group;         // k values packed together (bf16 pairs: 2); KC, MC-blocks' k padded to it
+  int k_group;         // k values packed together (bf16 pairs: 2): k is padded to a multiple, KC is one
   int kc, mc, nc;      // k per cache block; rows of a per-call A block; columns of a B block
   /// 1: with A packed per call (its MC block L2-resident), each B micro-panel stays in L1 while
   /// the block's A panels stream past it; 0: the A micro-panel stays in L1 and B panels stream.
@@ -98,10 +100,16 @@ typedef struct ck_gemm_kernel {
   void (*tile)(const void *a, const void *b, int kc, float *c, size_t ldc, int accumulate, int rows, int cols);
   /// 1 when this CPU and OS run it (cpuid + xgetbv, and no SDEDIT_DISABLE_* switch).
   int (*available)(void);
+  /// ck_gemm for this row: the one blocking driver (GEMMDriver.h) instantiated with the row's
+  /// constants, so that its micro-kernel is called directly (and a row that needs per-thread
+  /// set-up, such as AMX's tile configuration, does it here).
+  void (*gemm)(
+    int m, int n, int k, const struct ck_gemm_operand *a, const struct ck_gemm_operand *b, float *c, size_t ldc,
+    int accumulate, int row0, int row1, int col0, int col1, void *scratch);
 } ck_gemm_kernel;
 
 /// The preferred kernel for panels of `element` that runs here, or NULL (then use OpenBLAS).
-/// Probed once; rows are tried fastest first.
+/// Rows are tried fastest first; each row's probe runs once per process.
 const ck_gemm_kernel *ck_gemm_kernel_for(int element);
 
 /// Elements of a packed matrix. `rows × cols` is the logical op(A) (m × k, side A) or op(B)
@@ -121,7 +129,7 @@ void ck_gemm_pack_panels(
 /// One GEMM operand: a packed matrix (`packed` non-NULL, made by the same kernel for this side
 /// and shape) or a raw matrix that the GEMM packs block by block into scratch (`data`, `kind`,
 /// `ld`, `trans` as for ck_gemm_pack_panels; `kind` CK_GEMM_SRC_CONV on side B).
-typedef struct {
+typedef struct ck_gemm_operand {
   const void *packed;
   const void *data;
   int kind;
