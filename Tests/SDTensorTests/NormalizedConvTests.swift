@@ -1,7 +1,8 @@
 import SDTensor
 import Testing
 
-/// `conv2d(…, normalized:)` applies GroupNorm (+ SiLU) while packing its input: bit-identical to
+/// `conv2d(…, normalized:)` applies GroupNorm (+ SiLU) while packing its input (`fuseNorm: true`;
+/// by default only for large maps) or to a copy first: either is bit-identical to
 /// `groupNorm(…, activation:)` then `conv2d`, for every weight form and with zero padding kept
 /// zero (padding is applied after the normalisation, as in PyTorch).
 @Suite struct NormalizedConvTests {
@@ -18,9 +19,11 @@ import Testing
     var forms: [(String, MatrixWeight)] = [("fp32", MatrixWeight(weight, role: .convolution, precision: .fp32))]
     if BF16GEMM.isAvailable { forms.append(("bf16", MatrixWeight(weight, role: .convolution, precision: .bf16))) }
     for (name, w) in forms {
-      let fused = x.conv2d(weight: w, bias: bias, stride: stride, padding: .uniform(padding), normalized: norm)
       let reference = normalized.conv2d(weight: w, bias: bias, stride: stride, padding: .uniform(padding))
-      #expect(fused.data == reference.data, "\(name): kernel \(kernel) stride \(stride) padding \(padding) \(height)×\(width)")
+      for fuse in [true, false, nil] as [Bool?] {
+        let y = x.conv2d(weight: w, bias: bias, stride: stride, padding: .uniform(padding), normalized: norm, fuseNorm: fuse)
+        #expect(y.data == reference.data, "\(name), fuse \(String(describing: fuse)): kernel \(kernel) stride \(stride) padding \(padding) \(height)×\(width)")
+      }
     }
   }
 }
