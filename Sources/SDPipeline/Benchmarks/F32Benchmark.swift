@@ -42,8 +42,9 @@ public enum F32Benchmark {
     }
     compare(2.0 * Double(size * size * size) / 1e9, gemms)
 
-    // 3×3 convolutions (padding 1) of SD 1.5 at 512×512: weights packed once, as at load.
-    for (channels, side) in [(320, 64), (128, 512), (640, 32), (1280, 16)] {
+    // 3×3 convolutions (padding 1) of SD 1.5 at 512×512, UNet then VAE decoder levels: weights
+    // packed once, as at load.
+    for (channels, side) in [(320, 64), (640, 32), (1280, 16), (512, 128), (256, 256), (128, 512)] {
       let x = KernelBenchmark.random([1, channels, side, side], seed: 23)
       let w = KernelBenchmark.random([channels, channels, 3, 3], seed: 24)
       let f32 = MatrixWeight(w, role: .convolution, precision: .fp32)
@@ -60,6 +61,24 @@ public enum F32Benchmark {
         ]
       }
       compare(2.0 * Double(channels * channels * 9 * side * side) / 1e9, cases)
+    }
+
+    // The VAE decoder's upsampling convolution (nearest ×2, then 3×3): read through the
+    // enlarged view (`upsample: 2`, gathers) vs on a map enlarged beforehand.
+    do {
+      let (channels, side) = (512, 128)
+      let x = KernelBenchmark.random([1, channels, side, side], seed: 27), big = x.upsampledNearest2x()
+      let w = KernelBenchmark.random([channels, channels, 3, 3], seed: 28)
+      let name = "conv ↑2 3×3 \(channels)→\(channels) @\(side)×\(side)"
+      var cases: [(String, () -> Void)] = []
+      for precision in BF16GEMM.isAvailable ? [Precision.fp32, .bf16] : [.fp32] {
+        let weight = MatrixWeight(w, role: .convolution, precision: precision)
+        cases += [
+          ("\(name) \(precision.rawValue) read enlarged", { _ = x.conv2d(weight: weight, bias: nil, padding: .uniform(1), upsample: 2) }),
+          ("\(name) \(precision.rawValue) enlarged first", { _ = big.conv2d(weight: weight, bias: nil, padding: .uniform(1)) }),
+        ]
+      }
+      compare(2.0 * Double(channels * channels * 9 * 4 * side * side) / 1e9, cases)
     }
 
     // Linear layers on 4096 rows: sgemm with the fp32 tensor vs F32GEMM with the packed weight.
