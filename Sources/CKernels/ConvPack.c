@@ -71,6 +71,18 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 chunk_row(
     if (hi <= lo) continue;
     __mmask16 mask = (__mmask16)((((1u << hi) - 1) & ~((1u << lo) - 1)) << g.lane0);
     loaded |= mask;
+    if (up == 2 && stride == 1) {
+      // Lane lane0 + j reads the enlarged image's column ix0 + j: source column (ix0 + j) >> 1,
+      // that is offset ((ix0 & 1) + j) >> 1 from column ix0 >> 1. One masked load of the ≤ 9
+      // source values the lanes need, then each lane picks its own (no gather).
+      const float *row = plane + (size_t)(iy >> 1) * s->width + (ix0 >> 1);
+      const int odd = ix0 & 1, first = (odd + lo) >> 1, last = (odd + hi - 1) >> 1;
+      __m512 source = _mm512_maskz_loadu_ps((__mmask16)(((1u << (last + 1)) - 1) & ~((1u << first) - 1)), row);
+      __m512i pick = _mm512_srai_epi32(
+        _mm512_add_epi32(lane_offsets, _mm512_set1_epi32(odd - g.lane0)), 1);  // lane_offsets = lane index here
+      r = _mm512_mask_permutexvar_ps(r, mask, pick, source);
+      continue;
+    }
     if (up == 2) {
       // Lane lane0 + j reads the enlarged image's column ix0 + j·stride: source column half that.
       const float *row = plane + (size_t)(iy >> 1) * s->width;
