@@ -42,12 +42,7 @@ static inline void tile(const void *a, const void *b, int kc, float *c, size_t l
 }
 
 /// The blocking driver with this row folded in.
-static void gemm(
-  int m, int n, int k, const ck_gemm_operand *a, const ck_gemm_operand *b, float *c, size_t ldc, int accumulate,
-  int row0, int row1, int col0, int col1, void *scratch
-) {
-  ck_gemm_blocked(&ck_avx512_bf16_kernel, m, n, k, a, b, c, ldc, accumulate, row0, row1, col0, col1, scratch);
-}
+CK_GEMM_DEFINE_DRIVER(gemm, ck_avx512_bf16_kernel)
 
 const ck_gemm_kernel ck_avx512_bf16_kernel = {
   .name = "AVX-512 BF16", .element = CK_GEMM_BF16, .element_bytes = 2,

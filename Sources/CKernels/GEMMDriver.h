@@ -115,4 +115,12 @@ static inline __attribute__((always_inline)) void ck_gemm_blocked(
   }
 }
 
+/// Defines `static void NAME(…)`, the row ROW's `gemm`: ck_gemm_blocked with ROW folded in.
+#define CK_GEMM_DEFINE_DRIVER(NAME, ROW)                                                                    \
+  static void NAME(                                                                                         \
+    int m, int n, int k, const ck_gemm_operand *a, const ck_gemm_operand *b, float *c, size_t ldc, int accumulate, \
+    int row0, int row1, int col0, int col1, void *scratch) {                                                \
+    ck_gemm_blocked(&ROW, m, n, k, a, b, c, ldc, accumulate, row0, row1, col0, col1, scratch);              \
+  }
+
 #endif

@@ -84,8 +84,6 @@ public struct CLIPEncoderConfig: Sendable, Equatable {
   }
 }
 
-extension Activation: Equatable {}
-
 /// The stack of encoder layers; returns every intermediate state (transformers' `hidden_states`):
 /// index 0 is the input embeddings, index i the output of layer i.
 struct CLIPEncoder: Sendable {
