@@ -64,11 +64,9 @@ public struct MatrixWeight: Sendable {
     // Stored row-major [rows, columns]; linear uses the transpose as B, conv the matrix as A.
     let (side, logical, transposed): (GEMMSide, (Int, Int), Bool) =
       role == .linear ? (.b, (columns, rows), true) : (.a, (rows, columns), false)
-    let packed = isBFloat16
-      ? PackedBF16Matrix(
-        side: side, rows: logical.0, columns: logical.1, bfloat16Bits: bits, leadingDimension: columns, transposed: transposed)
-      : PackedBF16Matrix(
-        side: side, rows: logical.0, columns: logical.1, float16Bits: bits, leadingDimension: columns, transposed: transposed)
+    let packed = PackedBF16Matrix(
+      side: side, rows: logical.0, columns: logical.1, halfBits: bits, isBFloat16: isBFloat16, leadingDimension: columns,
+      transposed: transposed)
     return MatrixWeight(shape: shape, role: role, packed: packed, halves: nil)
   }
 

@@ -66,46 +66,6 @@ public struct PackedMatrix<Element: GEMMElement>: @unchecked Sendable {
       source: UnsafeRawPointer(halfBits), leadingDimension: leadingDimension, transposed: transposed)
   }
 
-  /// `init(…halfBits:isBFloat16: true…)`: raw bfloat16 bits.
-  public init(
-    side: Side, rows: Int, columns: Int, bfloat16Bits: UnsafePointer<UInt16>, leadingDimension: Int,
-    transposed: Bool = false
-  ) {
-    self.init(
-      side: side, rows: rows, columns: columns, halfBits: bfloat16Bits, isBFloat16: true,
-      leadingDimension: leadingDimension, transposed: transposed)
-  }
-
-  /// `init(…halfBits:isBFloat16: false…)`: IEEE half-precision bits.
-  public init(
-    side: Side, rows: Int, columns: Int, float16Bits: UnsafePointer<UInt16>, leadingDimension: Int,
-    transposed: Bool = false
-  ) {
-    self.init(
-      side: side, rows: rows, columns: columns, halfBits: float16Bits, isBFloat16: false,
-      leadingDimension: leadingDimension, transposed: transposed)
-  }
-
-  /// Array form of the 16-bit initialisers, for a densely stored matrix (leading dimension =
-  /// `columns`, or `rows` when `transposed`).
-  public init(side: Side, rows: Int, columns: Int, bfloat16Bits: [UInt16], transposed: Bool = false) {
-    self.init(side: side, rows: rows, columns: columns, halfBits: bfloat16Bits, isBFloat16: true, transposed: transposed)
-  }
-
-  /// Array form of the fp16 initialiser (dense storage, as above).
-  public init(side: Side, rows: Int, columns: Int, float16Bits: [UInt16], transposed: Bool = false) {
-    self.init(side: side, rows: rows, columns: columns, halfBits: float16Bits, isBFloat16: false, transposed: transposed)
-  }
-
-  init(side: Side, rows: Int, columns: Int, halfBits: [UInt16], isBFloat16: Bool, transposed: Bool) {
-    precondition(halfBits.count == rows * columns, "Packed\(Element.name)Matrix: \(halfBits.count) values for \(rows)×\(columns)")
-    self = halfBits.withUnsafeBufferPointer {
-      PackedMatrix(
-        side: side, rows: rows, columns: columns, halfBits: $0.baseAddress!, isBFloat16: isBFloat16,
-        leadingDimension: transposed ? rows : columns, transposed: transposed)
-    }
-  }
-
   init(
     side: Side, rows: Int, columns: Int, kind: Int32, source: UnsafeRawPointer, leadingDimension: Int, transposed: Bool
   ) {

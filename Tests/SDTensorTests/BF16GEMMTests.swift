@@ -236,10 +236,10 @@ struct BF16GEMMTests {
         PackedBF16Matrix(side: side, rows: rows, columns: columns, floats: $0.baseAddress!, leadingDimension: ld, transposed: transposed)
       } }),
       ("fp16", f16Floats, { side in f16Bits.withUnsafeBufferPointer {
-        PackedBF16Matrix(side: side, rows: rows, columns: columns, float16Bits: $0.baseAddress!, leadingDimension: ld, transposed: transposed)
+        PackedBF16Matrix(side: side, rows: rows, columns: columns, halfBits: $0.baseAddress!, isBFloat16: false, leadingDimension: ld, transposed: transposed)
       } }),
       ("bf16", bf16Floats, { side in bf16Bits.withUnsafeBufferPointer {
-        PackedBF16Matrix(side: side, rows: rows, columns: columns, bfloat16Bits: $0.baseAddress!, leadingDimension: ld, transposed: transposed)
+        PackedBF16Matrix(side: side, rows: rows, columns: columns, halfBits: $0.baseAddress!, isBFloat16: true, leadingDimension: ld, transposed: transposed)
       } }),
     ]
     func identity(_ size: Int) -> [Float] { (0..<size * size).map { $0 / size == $0 % size ? 1 : 0 } }
